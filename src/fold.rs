@@ -1,0 +1,105 @@
+//! A 1:1 character fold for matching: full-width digits and letters to ASCII, hyphen and space
+//! look-alikes to `-` and ` ` (and `ー`/`・` between digits to `-`/`.`), with a map back to the
+//! original text. Every character maps to exactly one character, so character columns are the
+//! same in both texts; only byte offsets differ, and [`Folded::original_offset`] translates them.
+
+/// Folded text and the way back to the original.
+#[derive(Debug, Default, Clone)]
+pub struct Folded {
+    /// The folded text.
+    pub text: String,
+    /// Checkpoints `(folded offset, original offset)` after every character whose encoded
+    /// length changed; offsets between checkpoints advance together.
+    map: Vec<(usize, usize)>,
+}
+
+/// The fold of one character, given whether its neighbours are digits.
+#[inline]
+pub fn fold_char(c: char, prev_digit: bool, next_digit: bool) -> char {
+    match c {
+        '\u{FF10}'..='\u{FF19}' => char::from(b'0' + (c as u32 - 0xFF10) as u8),
+        '\u{FF21}'..='\u{FF3A}' => char::from(b'A' + (c as u32 - 0xFF21) as u8),
+        '\u{FF41}'..='\u{FF5A}' => char::from(b'a' + (c as u32 - 0xFF41) as u8),
+        '\u{FF0D}' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+        | '\u{2212}' | '\u{FE63}' | '\u{FE58}' | '\u{2043}' => '-',
+        '\u{30FC}' | '\u{FF70}' if prev_digit && next_digit => '-',
+        '\u{30FB}' | '\u{FF65}' if prev_digit && next_digit => '.',
+        '\u{3000}' | '\u{00A0}' | '\u{2009}' | '\u{202F}' | '\u{2002}' | '\u{2003}' => ' ',
+        '\u{FF0E}' => '.',
+        '\u{FF03}' | '\u{266F}' => '#',
+        '\u{FF1A}' => ':',
+        _ => c,
+    }
+}
+
+#[inline]
+fn is_digit_like(c: char) -> bool {
+    c.is_ascii_digit() || ('\u{FF10}'..='\u{FF19}').contains(&c)
+}
+
+impl Folded {
+    /// Folds `orig` into a new buffer.
+    pub fn new(orig: &str) -> Folded {
+        let mut f = Folded::default();
+        f.fold_into(orig);
+        f
+    }
+
+    /// Folds `orig`, reusing this value's buffers.
+    pub fn fold_into(&mut self, orig: &str) {
+        self.text.clear();
+        self.map.clear();
+        self.text.reserve(orig.len());
+        // Fast path: nothing outside ASCII, nothing to fold.
+        if orig.is_ascii() {
+            self.text.push_str(orig);
+            return;
+        }
+        let mut prev_digit = false;
+        let mut iter = orig.char_indices().peekable();
+        while let Some((i, c)) = iter.next() {
+            let next_digit = iter.peek().is_some_and(|&(_, n)| is_digit_like(n));
+            let f = fold_char(c, prev_digit, next_digit);
+            self.text.push(f);
+            if f.len_utf8() != c.len_utf8() {
+                self.map.push((self.text.len(), i + c.len_utf8()));
+            }
+            prev_digit = is_digit_like(c);
+        }
+    }
+
+    /// The byte offset in the original text of the character at folded byte offset `pos`.
+    pub fn original_offset(&self, pos: usize) -> usize {
+        let idx = self.map.partition_point(|&(f, _)| f <= pos);
+        if idx == 0 {
+            pos
+        } else {
+            let (f, o) = self.map[idx - 1];
+            o + (pos - f)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_width_and_separators() {
+        let s = "個人番号：１２３４ー５６７８ー９０１８　ＡＢｃ　マイナンバー";
+        let f = Folded::new(s);
+        assert_eq!(f.text, "個人番号:1234-5678-9018 ABc マイナンバー");
+        assert_eq!(f.text.chars().count(), s.chars().count());
+        let start = f.text.find('1').unwrap();
+        let o = f.original_offset(start);
+        assert!(s[o..].starts_with('１'));
+        let end = f.text.find(" ABc").unwrap();
+        assert_eq!(&s[f.original_offset(start)..f.original_offset(end)], "１２３４ー５６７８ー９０１８");
+    }
+
+    #[test]
+    fn long_vowel_mark_kept_in_words() {
+        let f = Folded::new("カード 1ー2 ー3");
+        assert_eq!(f.text, "カード 1-2 ー3");
+    }
+}

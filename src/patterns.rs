@@ -1,0 +1,311 @@
+//! Rules as data: `patterns/*.toml` are compiled into the binary and turned into a [`RuleSet`]
+//! once: one keyword automaton over every label, part label and negative word, and an index from
+//! value shapes to the rules that accept them.
+
+use crate::validate::Validator;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The pattern files compiled into the binary, by name.
+pub const BUILTIN: &[(&str, &str)] = &[("jp.toml", include_str!("../patterns/jp.toml"))];
+const CONTEXT: &str = include_str!("../patterns/context.toml");
+
+/// Confidence bands of SPEC §7, ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Confidence> {
+        match s {
+            "low" => Some(Confidence::Low),
+            "medium" => Some(Confidence::Medium),
+            "high" => Some(Confidence::High),
+            _ => None,
+        }
+    }
+}
+
+/// What happens to a value of this rule that has no label at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unlabelled {
+    Drop,
+    Low,
+    Medium,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Score {
+    pub shape: f64,
+    #[serde(default)]
+    pub checksum: f64,
+    pub strong_label: f64,
+    pub weak_label: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Enclosed {
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Parts {
+    pub symbol: Vec<String>,
+    pub number: Vec<String>,
+    pub branch: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PositiveExample {
+    pub text: String,
+    pub confidence: Confidence,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NegativeExample {
+    pub text: String,
+    /// `none`, `low` or `medium`: the highest confidence the rule may reach on this text.
+    pub max: String,
+}
+
+/// One rule as written in `patterns/`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    pub name_ja: String,
+    pub name_en: String,
+    pub category: String,
+    pub legal_basis: String,
+    pub shapes: Vec<String>,
+    #[serde(default)]
+    pub validator: Option<String>,
+    /// Unlabelled values: dropped, or capped at this band.
+    pub unlabelled: Unlabelled,
+    /// Unlabelled values without separators (a bare digit run): if set, overrides `unlabelled`.
+    #[serde(default)]
+    pub unlabelled_bare: Option<Unlabelled>,
+    #[serde(default)]
+    pub placeholders: Vec<String>,
+    pub labels: Vec<String>,
+    #[serde(default)]
+    pub columns: Vec<String>,
+    #[serde(default)]
+    pub enclosed: Vec<Enclosed>,
+    pub score: Score,
+    #[serde(default)]
+    pub parts: Option<Parts>,
+    #[serde(default)]
+    pub positive: Vec<PositiveExample>,
+    #[serde(default)]
+    pub negative: Vec<NegativeExample>,
+    /// The validator resolved from `validator`.
+    #[serde(skip)]
+    pub check: Option<Validator>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RuleFile {
+    rule: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Bands {
+    pub high: f64,
+    pub medium: f64,
+    pub low_cap: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NegativeWords {
+    pub words: Vec<String>,
+    pub suffixes: Vec<String>,
+}
+
+/// Shared context settings (`patterns/context.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContextSettings {
+    pub strong_window_chars: usize,
+    pub weak_window_chars: usize,
+    pub bands: Bands,
+    pub negative: NegativeWords,
+}
+
+/// Which part of a health-insurance group a part label introduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Symbol,
+    Number,
+    Branch,
+}
+
+/// What one keyword of the automaton means (a text can be several things at once).
+#[derive(Debug, Clone, Default)]
+pub struct Keyword {
+    pub text: String,
+    /// Rules (indexes into [`RuleSet::rules`]) this keyword labels.
+    pub labels: Vec<usize>,
+    pub negative: bool,
+    pub part: Option<Part>,
+    /// Pure ASCII keywords must start at a word start (not after an ASCII letter).
+    pub ascii: bool,
+}
+
+/// Every rule, compiled.
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    pub context: ContextSettings,
+    pub keywords: Vec<Keyword>,
+    /// Over the lower-cased folded text; pattern id = index into `keywords`.
+    pub automaton: AhoCorasick,
+    /// Shape signature (`N12`, `N4-N4-N4`, `A2N7`...) to rules.
+    pub shapes: HashMap<String, Vec<usize>>,
+    /// Negative suffixes (amounts, counts, dates).
+    pub suffixes: Vec<String>,
+    /// A short hash of the rule files: changes whenever any rule changes.
+    pub version: String,
+}
+
+/// Lower-cases ASCII, folds full-width forms and drops `_`, `-`, `.`, spaces: how column and key
+/// names are compared.
+pub fn normalize_name(s: &str) -> String {
+    s.chars()
+        .map(|c| crate::fold::fold_char(c, false, false))
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' ' | '\t' | '#'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+impl RuleSet {
+    /// The built-in rules. Panics only if the files compiled into the binary are invalid, which
+    /// the test suite rules out.
+    pub fn builtin() -> &'static RuleSet {
+        static SET: OnceLock<RuleSet> = OnceLock::new();
+        SET.get_or_init(|| RuleSet::from_sources(BUILTIN, CONTEXT).expect("built-in patterns are valid"))
+    }
+
+    /// Compiles rule files (name, TOML text) and the context file.
+    pub fn from_sources(files: &[(&str, &str)], context: &str) -> anyhow::Result<RuleSet> {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        let mut rules = Vec::new();
+        for (name, text) in files {
+            hasher.update(text.as_bytes());
+            let f: RuleFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            rules.extend(f.rule);
+        }
+        hasher.update(context.as_bytes());
+        let context: ContextSettings = toml::from_str(context).map_err(|e| anyhow::anyhow!("context.toml: {e}"))?;
+        let mut shapes: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_text: HashMap<String, Keyword> = HashMap::new();
+        fn entry<'a>(m: &'a mut HashMap<String, Keyword>, t: &str) -> &'a mut Keyword {
+            let key = crate::fold::Folded::new(t).text.to_ascii_lowercase();
+            m.entry(key.clone()).or_insert_with(|| Keyword { ascii: key.is_ascii(), text: key, ..Default::default() })
+        }
+        for (i, r) in rules.iter_mut().enumerate() {
+            if let Some(v) = &r.validator {
+                r.check = Some(Validator::by_name(v).ok_or_else(|| anyhow::anyhow!("{}: unknown validator {v}", r.id))?);
+            }
+            for s in &r.shapes {
+                validate_shape(s).map_err(|e| anyhow::anyhow!("{}: shape {s}: {e}", r.id))?;
+                shapes.entry(s.clone()).or_default().push(i);
+            }
+            for l in &r.labels {
+                entry(&mut by_text, l).labels.push(i);
+            }
+            if let Some(p) = &r.parts {
+                for (list, part) in [(&p.symbol, Part::Symbol), (&p.number, Part::Number), (&p.branch, Part::Branch)] {
+                    for l in list {
+                        entry(&mut by_text, l).part = Some(part);
+                    }
+                }
+            }
+            for e in &r.enclosed {
+                entry(&mut by_text, &e.before);
+            }
+            r.columns = r.columns.iter().map(|c| normalize_name(c)).collect();
+        }
+        for w in &context.negative.words {
+            entry(&mut by_text, w).negative = true;
+        }
+        let mut keywords: Vec<Keyword> = by_text.into_values().collect();
+        // Longer keywords first: with leftmost-first matching the longest label at a position wins.
+        keywords.sort_by(|a, b| b.text.len().cmp(&a.text.len()).then(a.text.cmp(&b.text)));
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(keywords.iter().map(|k| k.text.as_bytes()))?;
+        let suffixes = context.negative.suffixes.clone();
+        let version = hex::encode(&hasher.finalize()[..8]);
+        Ok(RuleSet { rules, context, keywords, automaton, shapes, suffixes, version })
+    }
+
+    /// The index of the rule with this id.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.id == id)
+    }
+}
+
+/// Checks the shape syntax: groups of `A<n>`/`N<n>` joined by `-`, or `N1*<n>`.
+fn validate_shape(s: &str) -> Result<(), String> {
+    if let Some(n) = s.strip_prefix("N1*") {
+        return n.parse::<usize>().map(|_| ()).map_err(|e| e.to_string());
+    }
+    for group in s.split('-') {
+        let mut chars = group.chars().peekable();
+        if group.is_empty() {
+            return Err("empty group".into());
+        }
+        while let Some(c) = chars.next() {
+            if c != 'A' && c != 'N' {
+                return Err(format!("unexpected {c}"));
+            }
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                digits.push(*d);
+                chars.next();
+            }
+            digits.parse::<usize>().map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_compile() {
+        let set = RuleSet::builtin();
+        let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
+        for id in [
+            "jp.my_number",
+            "jp.passport",
+            "jp.drivers_license",
+            "jp.basic_pension_number",
+            "jp.resident_code",
+            "jp.health_insurance",
+            "jp.employment_insurance_number",
+            "jp.residence_card",
+            "jp.special_permanent_resident",
+        ] {
+            assert!(ids.contains(&id), "{id} missing");
+        }
+        assert_eq!(normalize_name("My_Number"), "mynumber");
+        assert_eq!(normalize_name("ＰＡＳＳＰＯＲＴ－ＮＯ"), "passportno");
+    }
+}
