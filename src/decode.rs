@@ -8,7 +8,10 @@ use std::io::{self, Read};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniff {
     /// Text in this encoding; `bom` bytes at the start are a byte-order mark.
-    Text { encoding: &'static Encoding, bom: usize },
+    Text {
+        encoding: &'static Encoding,
+        bom: usize,
+    },
     /// Not text (NUL bytes that are not UTF-16, or undecodable in every candidate encoding).
     Binary,
 }
@@ -26,11 +29,20 @@ pub fn sniff(prefix: &[u8]) -> Sniff {
     let nuls = memchr::memchr_iter(0, prefix).count();
     // A prefix cut in the middle of a character is still UTF-8.
     let valid = Encoding::utf8_valid_up_to(prefix);
-    if nuls == 0 && (valid == prefix.len() || prefix.len() - valid < 4 && utf8_incomplete_tail(&prefix[valid..])) {
-        return Sniff::Text { encoding: UTF_8, bom: 0 };
+    if nuls == 0
+        && (valid == prefix.len()
+            || prefix.len() - valid < 4 && utf8_incomplete_tail(&prefix[valid..]))
+    {
+        return Sniff::Text {
+            encoding: UTF_8,
+            bom: 0,
+        };
     }
     if let Some(e) = utf16_without_bom(prefix, nuls) {
-        return Sniff::Text { encoding: e, bom: 0 };
+        return Sniff::Text {
+            encoding: e,
+            bom: 0,
+        };
     }
     if nuls > 0 {
         return Sniff::Binary;
@@ -50,7 +62,9 @@ pub fn sniff(prefix: &[u8]) -> Sniff {
 }
 
 fn utf8_incomplete_tail(tail: &[u8]) -> bool {
-    let Some(&lead) = tail.first() else { return true };
+    let Some(&lead) = tail.first() else {
+        return true;
+    };
     let need = match lead {
         0xC2..=0xDF => 2,
         0xE0..=0xEF => 3,
@@ -76,7 +90,10 @@ fn malformed(enc: &'static Encoding, bytes: &[u8]) -> (usize, usize) {
             encoding_rs::DecoderResult::Malformed(_, _) => errors += 1,
         }
     }
-    let hw = out.chars().filter(|c| ('\u{FF61}'..='\u{FF9F}').contains(c)).count();
+    let hw = out
+        .chars()
+        .filter(|c| ('\u{FF61}'..='\u{FF9F}').contains(c))
+        .count();
     (errors, hw)
 }
 
@@ -91,11 +108,7 @@ fn utf16_without_bom(p: &[u8], nuls: usize) -> Option<&'static Encoding> {
     let (mut even, mut odd) = (0usize, 0usize);
     for (i, &b) in p[..n].iter().enumerate() {
         if b == 0 {
-            if i % 2 == 0 {
-                even += 1
-            } else {
-                odd += 1
-            }
+            if i % 2 == 0 { even += 1 } else { odd += 1 }
         }
     }
     let pairs = n / 2;
@@ -127,7 +140,11 @@ fn plausible_utf16(p: &[u8], little: bool) -> f64 {
     let mut good = 0usize;
     let mut total = 0usize;
     for ch in p.chunks_exact(2) {
-        let u = if little { u16::from_le_bytes([ch[0], ch[1]]) } else { u16::from_be_bytes([ch[0], ch[1]]) };
+        let u = if little {
+            u16::from_le_bytes([ch[0], ch[1]])
+        } else {
+            u16::from_be_bytes([ch[0], ch[1]])
+        };
         total += 1;
         let ok = matches!(u,
             0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0xA0..=0xFF | 0x2010..=0x206F | 0x3000..=0x30FF
@@ -136,7 +153,11 @@ fn plausible_utf16(p: &[u8], little: bool) -> f64 {
             good += 1;
         }
     }
-    if total == 0 { 0.0 } else { good as f64 / total as f64 }
+    if total == 0 {
+        0.0
+    } else {
+        good as f64 / total as f64
+    }
 }
 
 /// A streaming decoder: reads bytes from `inner` and appends UTF-8 text to a caller's buffer,
@@ -158,7 +179,12 @@ pub struct TextReader<R> {
 impl<R: Read> TextReader<R> {
     /// `prefix` holds bytes already read from the stream (its start), `encoding` what [`sniff`]
     /// said; a BOM of `bom` bytes at the start of `prefix` is skipped.
-    pub fn new(inner: R, prefix: Vec<u8>, encoding: &'static Encoding, bom: usize) -> TextReader<R> {
+    pub fn new(
+        inner: R,
+        prefix: Vec<u8>,
+        encoding: &'static Encoding,
+        bom: usize,
+    ) -> TextReader<R> {
         let end = prefix.len();
         let mut buf = prefix;
         if buf.len() < 64 * 1024 {
@@ -202,7 +228,10 @@ impl<R: Read> TextReader<R> {
                 }
             }
             let src = &self.buf[self.start..self.end];
-            let want = self.decoder.max_utf8_buffer_length(src.len()).unwrap_or(src.len() * 3 + 16);
+            let want = self
+                .decoder
+                .max_utf8_buffer_length(src.len())
+                .unwrap_or(src.len() * 3 + 16);
             out.reserve(want.max(16));
             let at = out.len();
             let (res, read, replaced) = self.decoder.decode_to_string(src, out, self.eof);
@@ -242,7 +271,10 @@ mod tests {
         let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
         assert_eq!(enc(sniff(&le)), "UTF-16LE");
         assert_eq!(enc(sniff(&be)), "UTF-16BE");
-        let ascii_le: Vec<u8> = "id,my_number\n1,526018159084\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let ascii_le: Vec<u8> = "id,my_number\n1,526018159084\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
         assert_eq!(enc(sniff(&ascii_le)), "UTF-16LE");
         assert_eq!(enc(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")), "binary");
     }

@@ -24,7 +24,10 @@ pub struct FieldInfo {
 impl FieldInfo {
     /// Reads what `key` (a header or the last keys of a path) says, displayed as `name`.
     pub fn new(rules: &RuleSet, name: String, keys: &[&str]) -> FieldInfo {
-        let mut f = FieldInfo { name, ..Default::default() };
+        let mut f = FieldInfo {
+            name,
+            ..Default::default()
+        };
         for key in keys {
             let folded = Folded::new(key).text.to_ascii_lowercase();
             for hit in keyword_hits(rules, &folded) {
@@ -108,7 +111,11 @@ pub fn keyword_hits(rules: &RuleSet, lower: &str) -> Vec<Hit> {
             let kw = &rules.keywords[m.pattern().as_usize()];
             !kw.ascii || m.start() == 0 || !b[m.start() - 1].is_ascii_alphabetic()
         })
-        .map(|m| Hit { start: m.start(), end: m.end(), kw: m.pattern().as_usize() })
+        .map(|m| Hit {
+            start: m.start(),
+            end: m.end(),
+            kw: m.pattern().as_usize(),
+        })
         .collect()
 }
 
@@ -135,6 +142,16 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
     let b = text.as_bytes();
     let n = b.len();
     let mut i = from;
+    // A piece that starts inside a run (a forced cut) skips the rest of that run: it was seen
+    // whole at the end of the previous piece.
+    if from > 0 && from < n && is_alnum(b[from - 1]) {
+        while i < n
+            && (is_alnum(b[i])
+                || (matches!(b[i], b'-' | b'.' | b' ') && i + 1 < n && b[i + 1].is_ascii_digit()))
+        {
+            i += 1;
+        }
+    }
     while i < n {
         if !is_alnum(b[i]) {
             i += 1;
@@ -144,7 +161,9 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
         let glued_before = glued_before(b, i);
         if !b[i..wend].iter().all(u8::is_ascii_digit) {
             // A word with letters: `TK1234567`, `AB12345678CD`.
-            let glued_after = wend < n && (b[wend] == b'_' || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
+            let glued_after = wend < n
+                && (b[wend] == b'_'
+                    || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
             if !glued_before && !glued_after && wend - i <= 32 {
                 out.push(Candidate {
                     start: i,
@@ -188,7 +207,8 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             let mut broken = false;
             while k + 1 < n && b[k] == b' ' && b[k + 1].is_ascii_digit() {
                 let e = word_end(b, k + 1);
-                let next_joined = e < n && matches!(b[e], b'-' | b'.' | b'_') && e + 1 < n && is_alnum(b[e + 1]);
+                let next_joined =
+                    e < n && matches!(b[e], b'-' | b'.' | b'_') && e + 1 < n && is_alnum(b[e + 1]);
                 if !b[k + 1..e].iter().all(u8::is_ascii_digit) || e - k - 1 > 4 || next_joined {
                     broken = true;
                     break;
@@ -207,7 +227,11 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
                         start: i,
                         end: k,
                         sig,
-                        canonical: text[i..k].bytes().filter(u8::is_ascii_digit).map(char::from).collect(),
+                        canonical: text[i..k]
+                            .bytes()
+                            .filter(u8::is_ascii_digit)
+                            .map(char::from)
+                            .collect(),
                         bare: false,
                     });
                 }
@@ -219,7 +243,11 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             start: i,
             end: j,
             sig: group_signature(&groups),
-            canonical: text[i..j].bytes().filter(u8::is_ascii_digit).map(char::from).collect(),
+            canonical: text[i..j]
+                .bytes()
+                .filter(u8::is_ascii_digit)
+                .map(char::from)
+                .collect(),
             bare: groups.len() == 1,
         });
         i = j;
@@ -307,7 +335,9 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
     candidates(text, unit.scan_from, &mut scratch.cands);
     let ctx = &rules.context;
     for c in &scratch.cands {
-        let Some(rule_ids) = rules.shapes.get(&c.sig) else { continue };
+        let Some(rule_ids) = rules.shapes.get(&c.sig) else {
+            continue;
+        };
         // An amount, a count or a date right after the value.
         let after = text[c.end..].trim_start_matches(' ');
         if rules.suffixes.iter().any(|s| after.starts_with(s.as_str())) {
@@ -324,7 +354,10 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
             let mut label = LabelKind::None;
             if let Some(f) = field {
                 if f.labels.contains(&ri) {
-                    label = LabelKind::Strong(format!("column:{}", f.label_text.as_deref().unwrap_or(&f.name)));
+                    label = LabelKind::Strong(format!(
+                        "column:{}",
+                        f.label_text.as_deref().unwrap_or(&f.name)
+                    ));
                 } else if let Some(neg) = &f.negative {
                     label = LabelKind::Negative(format!("negative:column:{neg}"));
                 }
@@ -338,7 +371,16 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                 }
             }
             if matches!(label, LabelKind::None) {
-                label = nearest_label(rules, ri, &hits, text, c.start, line_start, ctx.strong_window_chars, ctx.weak_window_chars);
+                label = nearest_label(
+                    rules,
+                    ri,
+                    &hits,
+                    text,
+                    c.start,
+                    line_start,
+                    ctx.strong_window_chars,
+                    ctx.weak_window_chars,
+                );
             }
             if c.sig.starts_with("N1*") && !matches!(label, LabelKind::Strong(_)) {
                 continue;
@@ -389,7 +431,11 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                 if failed || structure_failed {
                     continue;
                 }
-                let policy = if c.bare { rule.unlabelled_bare.unwrap_or(rule.unlabelled) } else { rule.unlabelled };
+                let policy = if c.bare {
+                    rule.unlabelled_bare.unwrap_or(rule.unlabelled)
+                } else {
+                    rule.unlabelled
+                };
                 match policy {
                     Unlabelled::Drop => continue,
                     Unlabelled::Low => cap = Some(ctx.bands.low_cap),
@@ -477,7 +523,15 @@ fn nearest_label(
 ) -> LabelKind {
     let b = text.as_bytes();
     let end = hits.partition_point(|h| h.end <= pos);
-    let rivals = |kw: &crate::patterns::Keyword| kw.labels.iter().any(|&l| l != ri && rules.rules[l].shapes.iter().any(|s| rules.rules[ri].shapes.contains(s)));
+    let rivals = |kw: &crate::patterns::Keyword| {
+        kw.labels.iter().any(|&l| {
+            l != ri
+                && rules.rules[l]
+                    .shapes
+                    .iter()
+                    .any(|s| rules.rules[ri].shapes.contains(s))
+        })
+    };
     for h in hits[..end].iter().rev() {
         let kw = &rules.keywords[h.kw];
         let is_label = kw.labels.contains(&ri);
@@ -512,7 +566,14 @@ fn nearest_label(
 
 /// Finds the person's parts (記号, 番号, 枝番) of a health-insurance group in the record of an
 /// insurer number; fills the canonical group and evidence. False when no part is there.
-fn health_parts(rules: &RuleSet, unit: &Unit, hits: &[Hit], c: &Candidate, cell: Option<&Cell>, det: &mut Detection) -> bool {
+fn health_parts(
+    rules: &RuleSet,
+    unit: &Unit,
+    hits: &[Hit],
+    c: &Candidate,
+    cell: Option<&Cell>,
+    det: &mut Detection,
+) -> bool {
     let text = unit.folded.text.as_str();
     let mut parts: [Option<String>; 3] = [None, None, None];
     let slot = |p: Part| match p {
@@ -567,7 +628,11 @@ fn health_parts(rules: &RuleSet, unit: &Unit, hits: &[Hit], c: &Candidate, cell:
                 .take_while(|ch| !ch.is_whitespace() && !"、。,;()（）「」\"".contains(*ch))
                 .take(20)
                 .collect(),
-            Part::Number | Part::Branch => rest.chars().take_while(|ch| ch.is_ascii_digit()).take(12).collect(),
+            Part::Number | Part::Branch => rest
+                .chars()
+                .take_while(|ch| ch.is_ascii_digit())
+                .take(12)
+                .collect(),
         };
         if !v.is_empty() {
             parts[slot(p)] = Some(v);
@@ -578,10 +643,21 @@ fn health_parts(rules: &RuleSet, unit: &Unit, hits: &[Hit], c: &Candidate, cell:
     }
     let canon = |s: &Option<String>| -> String {
         s.as_deref()
-            .map(|v| v.chars().filter(|ch| !ch.is_whitespace() && *ch != '-').map(|ch| ch.to_ascii_uppercase()).collect())
+            .map(|v| {
+                v.chars()
+                    .filter(|ch| !ch.is_whitespace() && *ch != '-')
+                    .map(|ch| ch.to_ascii_uppercase())
+                    .collect()
+            })
             .unwrap_or_default()
     };
-    det.canonical = format!("{}|{}|{}|{}", c.canonical, canon(&parts[0]), canon(&parts[1]), canon(&parts[2]));
+    det.canonical = format!(
+        "{}|{}|{}|{}",
+        c.canonical,
+        canon(&parts[0]),
+        canon(&parts[1]),
+        canon(&parts[2])
+    );
     for (k, name) in ["part:記号", "part:番号", "part:枝番"].iter().enumerate() {
         if parts[k].is_some() {
             det.evidence.push((*name).to_string());
@@ -592,7 +668,9 @@ fn health_parts(rules: &RuleSet, unit: &Unit, hits: &[Hit], c: &Candidate, cell:
 
 /// Passport machine-readable zones (TD3 line 2) with all check digits valid.
 fn mrz(rules: &RuleSet, text: &str, unit: &Unit, out: &mut Vec<Detection>) {
-    let Some(ri) = rules.index_of("jp.passport") else { return };
+    let Some(ri) = rules.index_of("jp.passport") else {
+        return;
+    };
     let b = text.as_bytes();
     let mut line_start = unit.scan_from;
     while line_start < b.len() {
@@ -610,7 +688,11 @@ fn mrz(rules: &RuleSet, text: &str, unit: &Unit, out: &mut Vec<Detection>) {
                 score: 0.95,
                 confidence: Confidence::High,
                 validated: true,
-                evidence: vec!["mrz".into(), "checksum".into(), format!("nationality:{}", nat.trim_end_matches('<'))],
+                evidence: vec![
+                    "mrz".into(),
+                    "checksum".into(),
+                    format!("nationality:{}", nat.trim_end_matches('<')),
+                ],
                 field: cell_at(unit.cells, off).map(|c| c.field),
             });
         }
@@ -621,7 +703,12 @@ fn mrz(rules: &RuleSet, text: &str, unit: &Unit, out: &mut Vec<Detection>) {
 /// Detects in a plain string (no fields): for tests, examples and `rules --check`.
 pub fn detect_text(rules: &RuleSet, text: &str) -> Vec<Detection> {
     let folded = Folded::new(text);
-    let unit = Unit { folded: &folded, scan_from: 0, cells: &[], fields: &[] };
+    let unit = Unit {
+        folded: &folded,
+        scan_from: 0,
+        cells: &[],
+        fields: &[],
+    };
     let mut out = Vec::new();
     detect(rules, &unit, &mut Scratch::default(), &mut out);
     out

@@ -1,8 +1,12 @@
 //! appiscan: finds personal data as Japan's APPI defines it. The flow runs one way:
 //! source (what bytes) → decode (what text) → detect (what findings) → report (who reads it).
 
+pub mod config;
 pub mod decode;
 pub mod detect;
 pub mod fold;
 pub mod patterns;
+pub mod report;
+pub mod scan;
+pub mod structure;
 pub mod validate;

@@ -1,3 +1,223 @@
-fn main() {
-    println!("Hello, world!");
+//! The command line: parses arguments, builds a configuration, runs the library and maps the
+//! outcome to an exit code (SPEC §3). Nothing else lives here.
+
+use anyhow::Context;
+use appiscan::config::{self, FileConfig};
+use appiscan::patterns::RuleSet;
+use appiscan::report::{JsonSink, JsonlSink, Sink, TextSink};
+use appiscan::scan::{self, ScanConfig};
+use clap::{Args, Parser, Subcommand};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "appiscan",
+    version,
+    about = "Finds personal data as Japan's APPI defines it (個人情報保護法)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find personal data in files, directories or standard input (`-`).
+    Scan(ScanArgs),
+    /// List every rule: id, names (ja, en), category, legal basis.
+    Rules {
+        #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// Files, directories, or `-` for standard input.
+    #[arg(required = true)]
+    targets: Vec<String>,
+    /// Report format: text, json, jsonl.
+    #[arg(short, long, env = "APPISCAN_FORMAT")]
+    format: Option<String>,
+    /// Where the report goes (default: standard output).
+    #[arg(short, long, env = "APPISCAN_OUTPUT")]
+    output: Option<PathBuf>,
+    /// Findings below this confidence are not reported: low, medium, high.
+    #[arg(long, env = "APPISCAN_MIN_CONFIDENCE")]
+    min_confidence: Option<String>,
+    /// Exit 1 if a reported finding is at or above this: low, medium, high, never.
+    #[arg(long, env = "APPISCAN_FAIL_ON")]
+    fail_on: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, env = "APPISCAN_THREADS")]
+    threads: Option<usize>,
+    /// Settings file (default: ./appiscan.toml if present).
+    #[arg(long, env = "APPISCAN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Skip paths matching this glob (repeatable; APPISCAN_EXCLUDE takes a comma-separated list).
+    #[arg(long)]
+    exclude: Vec<String>,
+    /// Skip files larger than this many bytes (K, M, G suffixes accepted).
+    #[arg(long, env = "APPISCAN_MAX_FILE_SIZE")]
+    max_file_size: Option<String>,
+    /// Key for fingerprints (default: APPISCAN_HASH_KEY, else a random key per run).
+    #[arg(long, env = "APPISCAN_HASH_KEY_FILE")]
+    hash_key_file: Option<PathBuf>,
+    /// Print raw matched values in reports.
+    #[arg(long)]
+    show_values: bool,
+    /// Follow symbolic links while walking directories (loops are detected and reported).
+    #[arg(long)]
+    follow_symlinks: bool,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)> {
+    let file = match &args.config {
+        Some(p) => FileConfig::load(p)?,
+        None if Path::new("appiscan.toml").is_file() => {
+            FileConfig::load(Path::new("appiscan.toml"))?
+        }
+        None => FileConfig::default(),
+    };
+    let format = args.format.or(file.format).unwrap_or_else(|| "text".into());
+    anyhow::ensure!(
+        ["text", "json", "jsonl"].contains(&format.as_str()),
+        "unknown format {format:?}: text, json or jsonl"
+    );
+    let output = args.output.or(file.output.map(PathBuf::from));
+    let min_confidence = config::parse_confidence(
+        args.min_confidence
+            .or(file.min_confidence)
+            .as_deref()
+            .unwrap_or("medium"),
+    )?;
+    let fail_on =
+        config::parse_fail_on(args.fail_on.or(file.fail_on).as_deref().unwrap_or("medium"))?;
+    let mut exclude = args.exclude;
+    if exclude.is_empty() {
+        if let Some(e) = env("APPISCAN_EXCLUDE") {
+            exclude = e
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        } else {
+            exclude = file.exclude;
+        }
+    }
+    let max_file_size = match (args.max_file_size, file.max_file_size) {
+        (Some(s), _) => Some(config::parse_size(&s)?),
+        (None, Some(toml::Value::Integer(n))) => {
+            Some(u64::try_from(n).context("max-file-size must be positive")?)
+        }
+        (None, Some(toml::Value::String(s))) => Some(config::parse_size(&s)?),
+        (None, Some(v)) => anyhow::bail!("max-file-size: not a size: {v}"),
+        (None, None) => None,
+    };
+    let show_values = args.show_values
+        || env("APPISCAN_SHOW_VALUES")
+            .map(|v| config::parse_bool(&v))
+            .transpose()?
+            .or(file.show_values)
+            .unwrap_or(false);
+    let follow_symlinks = args.follow_symlinks
+        || env("APPISCAN_FOLLOW_SYMLINKS")
+            .map(|v| config::parse_bool(&v))
+            .transpose()?
+            .or(file.follow_symlinks)
+            .unwrap_or(false);
+    let key_file = args.hash_key_file.or(file.hash_key_file.map(PathBuf::from));
+    let (hash_key, key_provided) = if let Some(p) = key_file {
+        (config::read_key_file(&p)?, true)
+    } else if let Some(k) = env("APPISCAN_HASH_KEY") {
+        (k.into_bytes(), true)
+    } else {
+        let mut k = vec![0u8; 32];
+        getrandom::getrandom(&mut k).map_err(|e| anyhow::anyhow!("no random key: {e}"))?;
+        (k, false)
+    };
+    let cfg = ScanConfig {
+        targets: args.targets,
+        min_confidence,
+        fail_on,
+        threads: args.threads.or(file.threads).unwrap_or(0),
+        exclude,
+        max_file_size,
+        hash_key,
+        key_provided,
+        show_values,
+        follow_symlinks,
+    };
+    Ok((cfg, format, output))
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<i32> {
+    let (cfg, format, output) = build(args)?;
+    let out: Box<dyn Write> = match &output {
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("output {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let out = BufWriter::new(out);
+    let mut sink: Box<dyn Sink> = match format.as_str() {
+        "json" => Box::new(JsonSink::new(out)),
+        "jsonl" => Box::new(JsonlSink { out }),
+        _ => Box::new(TextSink::new(out)),
+    };
+    let outcome = scan::run(&cfg, sink.as_mut())?;
+    Ok(outcome.exit_code())
+}
+
+fn rules(format: &str) -> anyhow::Result<()> {
+    let set = RuleSet::builtin();
+    let mut out = std::io::stdout().lock();
+    if format == "json" {
+        let list: Vec<serde_json::Value> = set
+            .rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id, "name_ja": r.name_ja, "name_en": r.name_en, "category": r.category,
+                    "legal_basis": r.legal_basis, "validator": r.validator, "shapes": r.shapes,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({"rules_version": set.version, "rules": list}),
+        )?;
+        writeln!(out)?;
+    } else {
+        for r in &set.rules {
+            writeln!(
+                out,
+                "{:<34} {:<22} {}  /  {}  ({})",
+                r.id, r.category, r.name_ja, r.name_en, r.legal_basis
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules { format } => rules(&format).map(|_| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("appiscan: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

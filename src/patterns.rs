@@ -13,7 +13,9 @@ pub const BUILTIN: &[(&str, &str)] = &[("jp.toml", include_str!("../patterns/jp.
 const CONTEXT: &str = include_str!("../patterns/context.toml");
 
 /// Confidence bands of SPEC §7, ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Low,
@@ -195,7 +197,9 @@ impl RuleSet {
     /// the test suite rules out.
     pub fn builtin() -> &'static RuleSet {
         static SET: OnceLock<RuleSet> = OnceLock::new();
-        SET.get_or_init(|| RuleSet::from_sources(BUILTIN, CONTEXT).expect("built-in patterns are valid"))
+        SET.get_or_init(|| {
+            RuleSet::from_sources(BUILTIN, CONTEXT).expect("built-in patterns are valid")
+        })
     }
 
     /// Compiles rule files (name, TOML text) and the context file.
@@ -209,16 +213,24 @@ impl RuleSet {
             rules.extend(f.rule);
         }
         hasher.update(context.as_bytes());
-        let context: ContextSettings = toml::from_str(context).map_err(|e| anyhow::anyhow!("context.toml: {e}"))?;
+        let context: ContextSettings =
+            toml::from_str(context).map_err(|e| anyhow::anyhow!("context.toml: {e}"))?;
         let mut shapes: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_text: HashMap<String, Keyword> = HashMap::new();
         fn entry<'a>(m: &'a mut HashMap<String, Keyword>, t: &str) -> &'a mut Keyword {
             let key = crate::fold::Folded::new(t).text.to_ascii_lowercase();
-            m.entry(key.clone()).or_insert_with(|| Keyword { ascii: key.is_ascii(), text: key, ..Default::default() })
+            m.entry(key.clone()).or_insert_with(|| Keyword {
+                ascii: key.is_ascii(),
+                text: key,
+                ..Default::default()
+            })
         }
         for (i, r) in rules.iter_mut().enumerate() {
             if let Some(v) = &r.validator {
-                r.check = Some(Validator::by_name(v).ok_or_else(|| anyhow::anyhow!("{}: unknown validator {v}", r.id))?);
+                r.check = Some(
+                    Validator::by_name(v)
+                        .ok_or_else(|| anyhow::anyhow!("{}: unknown validator {v}", r.id))?,
+                );
             }
             for s in &r.shapes {
                 validate_shape(s).map_err(|e| anyhow::anyhow!("{}: shape {s}: {e}", r.id))?;
@@ -228,7 +240,11 @@ impl RuleSet {
                 entry(&mut by_text, l).labels.push(i);
             }
             if let Some(p) = &r.parts {
-                for (list, part) in [(&p.symbol, Part::Symbol), (&p.number, Part::Number), (&p.branch, Part::Branch)] {
+                for (list, part) in [
+                    (&p.symbol, Part::Symbol),
+                    (&p.number, Part::Number),
+                    (&p.branch, Part::Branch),
+                ] {
                     for l in list {
                         entry(&mut by_text, l).part = Some(part);
                     }
@@ -250,7 +266,15 @@ impl RuleSet {
             .build(keywords.iter().map(|k| k.text.as_bytes()))?;
         let suffixes = context.negative.suffixes.clone();
         let version = hex::encode(&hasher.finalize()[..8]);
-        Ok(RuleSet { rules, context, keywords, automaton, shapes, suffixes, version })
+        Ok(RuleSet {
+            rules,
+            context,
+            keywords,
+            automaton,
+            shapes,
+            suffixes,
+            version,
+        })
     }
 
     /// The index of the rule with this id.

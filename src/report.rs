@@ -1,0 +1,315 @@
+//! Report records of SPEC §4 and one [`Sink`] per output format. Sinks are driven from one
+//! thread; findings of one file arrive together, files in any order.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// `type: "finding"`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Finding {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub rule: String,
+    pub category: String,
+    pub confidence: &'static str,
+    pub score: f64,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub masked: String,
+    pub fingerprint: String,
+    pub validated: bool,
+    pub evidence: Vec<String>,
+    pub legal_basis: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// `type: "error"`: an input that could not be scanned, or not completely.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ErrorRecord {
+    #[serde(rename = "type")]
+    pub kind_tag: &'static str,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<Vec<String>>,
+    /// `io`, `decode`, `limit` or `unsupported`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl ErrorRecord {
+    pub fn new(
+        path: &str,
+        member: Option<Vec<String>>,
+        kind: &'static str,
+        message: impl Into<String>,
+    ) -> ErrorRecord {
+        ErrorRecord {
+            kind_tag: "error",
+            path: path.to_string(),
+            member,
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+/// `type: "summary"`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub tool: Tool,
+    pub started: String,
+    pub finished: String,
+    pub targets: Vec<String>,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub files_skipped: BTreeMap<String, u64>,
+    pub errors: u64,
+    pub findings: BTreeMap<String, u64>,
+    pub distinct: BTreeMap<String, u64>,
+    pub complete: bool,
+    pub fingerprint_key: &'static str,
+    /// Extension: the rule-set version (a hash of `patterns/`), so a report says which rules made it.
+    pub rules_version: String,
+}
+
+/// Where a report goes. `finding` and `error` are called as records arrive, `finish` once at the
+/// end with the summary. An `Err` from any call stops the scan (the report cannot be trusted).
+pub trait Sink {
+    fn finding(&mut self, f: &Finding) -> io::Result<()>;
+    fn error(&mut self, e: &ErrorRecord) -> io::Result<()>;
+    fn finish(&mut self, s: &Summary) -> io::Result<()>;
+}
+
+/// One JSON object per line; the summary last.
+pub struct JsonlSink<W: Write> {
+    pub out: W,
+}
+
+impl<W: Write> Sink for JsonlSink<W> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, f)?;
+        self.out.write_all(b"\n")
+    }
+    fn error(&mut self, e: &ErrorRecord) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, e)?;
+        self.out.write_all(b"\n")
+    }
+    fn finish(&mut self, s: &Summary) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, s)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+/// `{"findings": [...], "errors": [...], "summary": {...}}`, written at the end.
+pub struct JsonSink<W: Write> {
+    pub out: W,
+    findings: Vec<Finding>,
+    errors: Vec<ErrorRecord>,
+}
+
+impl<W: Write> JsonSink<W> {
+    pub fn new(out: W) -> Self {
+        JsonSink {
+            out,
+            findings: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl<W: Write> Sink for JsonSink<W> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        self.findings.push(f.clone());
+        Ok(())
+    }
+    fn error(&mut self, e: &ErrorRecord) -> io::Result<()> {
+        self.errors.push(e.clone());
+        Ok(())
+    }
+    fn finish(&mut self, s: &Summary) -> io::Result<()> {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            findings: &'a [Finding],
+            errors: &'a [ErrorRecord],
+            summary: &'a Summary,
+        }
+        serde_json::to_writer_pretty(
+            &mut self.out,
+            &Doc {
+                findings: &self.findings,
+                errors: &self.errors,
+                summary: s,
+            },
+        )?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+/// Readable in a terminal: findings grouped by file, masked, then the summary.
+pub struct TextSink<W: Write> {
+    pub out: W,
+    last_path: Option<String>,
+}
+
+impl<W: Write> TextSink<W> {
+    pub fn new(out: W) -> Self {
+        TextSink {
+            out,
+            last_path: None,
+        }
+    }
+}
+
+impl<W: Write> Sink for TextSink<W> {
+    fn finding(&mut self, f: &Finding) -> io::Result<()> {
+        let mut where_ = f.path.clone();
+        if let Some(m) = &f.member {
+            where_ = format!("{where_} ▸ {}", m.join(" ▸ "));
+        }
+        if self.last_path.as_deref() != Some(where_.as_str()) {
+            writeln!(self.out, "\n{where_}")?;
+            self.last_path = Some(where_);
+        }
+        let pos = match (f.line, f.column) {
+            (Some(l), Some(c)) => format!("{l}:{c}"),
+            _ => String::from("-"),
+        };
+        write!(
+            self.out,
+            "  {pos:<9} {:<6} {:<32} {}",
+            f.confidence, f.rule, f.masked
+        )?;
+        if let Some(v) = &f.value {
+            write!(self.out, "  value={v}")?;
+        }
+        if let Some(field) = &f.field {
+            write!(self.out, "  field={field}")?;
+        }
+        writeln!(self.out, "  [{}]", f.evidence.join(", "))
+    }
+    fn error(&mut self, e: &ErrorRecord) -> io::Result<()> {
+        let member = e
+            .member
+            .as_ref()
+            .map(|m| format!(" ▸ {}", m.join(" ▸ ")))
+            .unwrap_or_default();
+        writeln!(
+            self.out,
+            "\nerror ({}) {}{}: {}",
+            e.kind, e.path, member, e.message
+        )?;
+        self.last_path = None;
+        Ok(())
+    }
+    fn finish(&mut self, s: &Summary) -> io::Result<()> {
+        writeln!(self.out)?;
+        let skipped: u64 = s.files_skipped.values().sum();
+        let reasons: Vec<String> = s
+            .files_skipped
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        writeln!(
+            self.out,
+            "{} files scanned ({} bytes), {} skipped{}, {} errors{}",
+            s.files_scanned,
+            s.bytes_scanned,
+            skipped,
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            },
+            s.errors,
+            if s.complete {
+                ""
+            } else {
+                " — the scan is INCOMPLETE"
+            },
+        )?;
+        let total: u64 = s.findings.values().sum();
+        writeln!(self.out, "{total} findings")?;
+        for (rule, n) in &s.findings {
+            writeln!(
+                self.out,
+                "  {rule:<32} {n:>6} findings, {:>6} distinct",
+                s.distinct.get(rule).copied().unwrap_or(0)
+            )?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Masks a matched text: every identifying character (a letter or digit, ASCII or full-width)
+/// but the last four becomes `*`; separators and other characters stay.
+pub fn mask(text: &str) -> String {
+    let is_id = |c: char| {
+        c.is_ascii_alphanumeric()
+            || ('\u{FF10}'..='\u{FF19}').contains(&c)
+            || ('\u{FF21}'..='\u{FF3A}').contains(&c)
+            || ('\u{FF41}'..='\u{FF5A}').contains(&c)
+    };
+    let total = text.chars().filter(|&c| is_id(c)).count();
+    let keep_from = total.saturating_sub(4);
+    let mut seen = 0;
+    text.chars()
+        .map(|c| {
+            if is_id(c) {
+                seen += 1;
+                if seen <= keep_from {
+                    return '*';
+                }
+            }
+            c
+        })
+        .collect()
+}
+
+/// HMAC-SHA256 of the canonical value under `key`, as lowercase hex (SPEC §6).
+pub fn fingerprint(key: &[u8], canonical: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(canonical.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_keep_separators_and_last_four() {
+        assert_eq!(mask("1234-5678-9018"), "****-****-9018");
+        assert_eq!(mask("１２３４ ５６７８ ９０１８"), "**** **** ９０１８");
+        assert_eq!(mask("TK1234567"), "*****4567");
+    }
+
+    #[test]
+    fn fingerprint_is_hmac_sha256() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            fingerprint(b"Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}

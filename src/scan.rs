@@ -1,0 +1,676 @@
+//! The scan engine: targets are walked in parallel, each file is decoded piece by piece into
+//! bounded text units, detected, and turned into report records that one thread writes.
+
+use crate::decode::{self, Sniff, TextReader};
+use crate::detect::{self, Detection, Scratch, Unit};
+use crate::fold::Folded;
+use crate::patterns::{Confidence, RuleSet};
+use crate::report::{self, ErrorRecord, Finding, Sink, Summary, Tool};
+use crate::structure::{Format, Structure};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Decoded text is scanned in pieces of about this size.
+pub const PIECE: usize = 1 << 20;
+/// Bytes of the previous piece kept before a piece as context (labels before a value).
+const CONTEXT_TAIL: usize = 1536;
+/// Bytes of the next piece visible after a piece, so a value at the end is seen whole.
+const LOOKAHEAD: usize = 128;
+/// Bytes read to decide a file's encoding.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Everything a scan needs, already resolved from options, environment and config file.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub targets: Vec<String>,
+    pub min_confidence: Confidence,
+    /// `None`: never fail on findings.
+    pub fail_on: Option<Confidence>,
+    /// 0: all cores.
+    pub threads: usize,
+    pub exclude: Vec<String>,
+    pub max_file_size: Option<u64>,
+    pub hash_key: Vec<u8>,
+    pub key_provided: bool,
+    pub show_values: bool,
+    pub follow_symlinks: bool,
+}
+
+/// What a scan ended with.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub summary: Summary,
+    /// A reported finding reached `fail_on`.
+    pub failing: bool,
+}
+
+impl Outcome {
+    /// The exit code of SPEC §3.
+    pub fn exit_code(&self) -> i32 {
+        if self.failing {
+            1
+        } else if self.summary.errors > 0 {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// What one input produced.
+#[derive(Debug, Default)]
+pub struct FileResult {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<ErrorRecord>,
+    pub bytes: u64,
+    /// Set when the file was skipped, with the reason.
+    pub skipped: Option<&'static str>,
+}
+
+enum Msg {
+    File(FileResult),
+    Skip(&'static str),
+    Error(ErrorRecord),
+}
+
+/// Reusable per-worker state.
+#[derive(Default)]
+pub struct Worker {
+    scratch: Scratch,
+    folded: Folded,
+    detections: Vec<Detection>,
+    unit_text: String,
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn build_globs(patterns: &[String]) -> anyhow::Result<GlobSet> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        b.add(Glob::new(p).map_err(|e| anyhow::anyhow!("--exclude {p}: {e}"))?);
+        // A bare name or directory pattern also matches anywhere below.
+        if !p.starts_with("**/") && !p.starts_with('/') {
+            b.add(Glob::new(&format!("**/{p}"))?);
+        }
+        b.add(Glob::new(&format!("{}/**", p.trim_end_matches('/')))?);
+    }
+    Ok(b.build()?)
+}
+
+/// Scans every target and writes the report to `sink`. Errors of single inputs become error
+/// records; an `Err` is fatal (bad configuration, or the sink failed).
+pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
+    let rules = RuleSet::builtin();
+    let started = now();
+    let excludes = build_globs(&cfg.exclude)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.threads)
+        .build()?;
+    let (tx, rx) = crossbeam_channel::bounded::<Msg>(256);
+    let mut summary = Summary {
+        kind: "summary",
+        tool: Tool {
+            name: "appiscan",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        started,
+        finished: String::new(),
+        targets: cfg.targets.clone(),
+        files_scanned: 0,
+        bytes_scanned: 0,
+        files_skipped: BTreeMap::new(),
+        errors: 0,
+        findings: BTreeMap::new(),
+        distinct: BTreeMap::new(),
+        complete: true,
+        fingerprint_key: if cfg.key_provided {
+            "provided"
+        } else {
+            "ephemeral"
+        },
+        rules_version: rules.version.clone(),
+    };
+    let mut failing = false;
+    let mut distinct: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    let mut sink_err: Option<io::Error> = None;
+    std::thread::scope(|s| {
+        let producer = s.spawn(|| {
+            pool.install(|| {
+                for target in &cfg.targets {
+                    walk_target(rules, cfg, &excludes, target, &tx);
+                }
+            });
+            drop(tx);
+        });
+        for msg in rx.iter() {
+            if sink_err.is_some() {
+                continue;
+            }
+            let r = (|| -> io::Result<()> {
+                match msg {
+                    Msg::Skip(reason) => {
+                        *summary.files_skipped.entry(reason.to_string()).or_default() += 1
+                    }
+                    Msg::Error(e) => {
+                        summary.errors += 1;
+                        sink.error(&e)?;
+                    }
+                    Msg::File(fr) => {
+                        if let Some(reason) = fr.skipped {
+                            *summary.files_skipped.entry(reason.to_string()).or_default() += 1;
+                        } else {
+                            summary.files_scanned += 1;
+                            summary.bytes_scanned += fr.bytes;
+                        }
+                        for f in &fr.findings {
+                            *summary.findings.entry(f.rule.clone()).or_default() += 1;
+                            distinct
+                                .entry(f.rule.clone())
+                                .or_default()
+                                .insert(f.fingerprint.clone());
+                            if cfg.fail_on.is_some_and(|t| {
+                                Confidence::parse(f.confidence).is_some_and(|c| c >= t)
+                            }) {
+                                failing = true;
+                            }
+                            sink.finding(f)?;
+                        }
+                        for e in &fr.errors {
+                            summary.errors += 1;
+                            sink.error(e)?;
+                        }
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(e) = r {
+                sink_err = Some(e);
+            }
+        }
+        producer.join().expect("walker thread panicked");
+    });
+    if let Some(e) = sink_err {
+        return Err(anyhow::anyhow!("writing the report: {e}"));
+    }
+    summary.distinct = distinct
+        .into_iter()
+        .map(|(k, v)| (k, v.len() as u64))
+        .collect();
+    summary.complete = summary.errors == 0;
+    summary.finished = now();
+    sink.finish(&summary)?;
+    Ok(Outcome { summary, failing })
+}
+
+fn walk_target(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    excludes: &GlobSet,
+    target: &str,
+    tx: &crossbeam_channel::Sender<Msg>,
+) {
+    if target == "-" {
+        let mut w = Worker::default();
+        let fr = scan_reader(rules, cfg, &mut w, "-", "-", None, Box::new(io::stdin()));
+        let _ = tx.send(Msg::File(fr));
+        return;
+    }
+    let root = Path::new(target);
+    let meta = match std::fs::symlink_metadata(root) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = tx.send(Msg::Error(ErrorRecord::new(
+                target,
+                None,
+                "io",
+                e.to_string(),
+            )));
+            return;
+        }
+    };
+    if !meta.is_dir() && !(meta.file_type().is_symlink() && root.is_dir()) {
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if excludes.is_match(&name) {
+            let _ = tx.send(Msg::Skip("excluded"));
+            return;
+        }
+        let mut w = Worker::default();
+        let _ = tx.send(Msg::File(scan_path(rules, cfg, &mut w, root, target)));
+        return;
+    }
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(cfg.follow_symlinks)
+        .follow_root_links(true)
+        .sort_by_file_name();
+    let skip_tx = tx.clone();
+    walker
+        .into_iter()
+        .filter_entry(move |e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+            if excludes.is_match(rel) {
+                if e.file_type().is_file() {
+                    let _ = skip_tx.send(Msg::Skip("excluded"));
+                }
+                return false;
+            }
+            true
+        })
+        .par_bridge()
+        .for_each_init(Worker::default, |w, entry| {
+            let msg = match entry {
+                Err(e) => {
+                    let path = e
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| target.to_string());
+                    if e.loop_ancestor().is_some() {
+                        Msg::Error(ErrorRecord::new(
+                            &path,
+                            None,
+                            "limit",
+                            "symbolic link loop: not followed",
+                        ))
+                    } else {
+                        Msg::Error(ErrorRecord::new(&path, None, "io", e.to_string()))
+                    }
+                }
+                Ok(e) => {
+                    let ft = e.file_type();
+                    if ft.is_dir() {
+                        return;
+                    } else if ft.is_symlink() {
+                        Msg::Skip("symlink")
+                    } else if !ft.is_file() {
+                        Msg::Skip("special")
+                    } else {
+                        let shown = e.path().display().to_string();
+                        Msg::File(scan_path(rules, cfg, w, e.path(), &shown))
+                    }
+                }
+            };
+            let _ = tx.send(msg);
+        });
+}
+
+/// Scans one local file.
+pub fn scan_path(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    w: &mut Worker,
+    path: &Path,
+    shown: &str,
+) -> FileResult {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return error_result(shown, None, "io", e.to_string()),
+    };
+    if let Some(max) = cfg.max_file_size {
+        match file.metadata() {
+            Ok(m) if m.len() > max => {
+                return FileResult {
+                    skipped: Some("too_large"),
+                    ..Default::default()
+                };
+            }
+            Ok(_) => {}
+            Err(e) => return error_result(shown, None, "io", e.to_string()),
+        }
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    scan_reader(rules, cfg, w, shown, &name, None, Box::new(file))
+}
+
+fn error_result(
+    path: &str,
+    member: Option<Vec<String>>,
+    kind: &'static str,
+    msg: String,
+) -> FileResult {
+    FileResult {
+        errors: vec![ErrorRecord::new(path, member, kind, msg)],
+        ..Default::default()
+    }
+}
+
+fn read_prefix(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(n);
+    r.take(n as u64).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// Counts the bytes read through it (the compressed size of a gzip stream).
+struct Counted<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
+/// Scans a stream: gzip is unpacked, the encoding sniffed, the text read in pieces.
+pub fn scan_reader(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    w: &mut Worker,
+    shown: &str,
+    name: &str,
+    member: Option<Vec<String>>,
+    mut reader: Box<dyn Read + '_>,
+) -> FileResult {
+    let mut prefix = match read_prefix(&mut reader, SNIFF_BYTES) {
+        Ok(p) => p,
+        Err(e) => return error_result(shown, member, "io", e.to_string()),
+    };
+    let mut member = member;
+    let mut name = name.to_string();
+    if prefix.starts_with(&[0x1f, 0x8b]) {
+        let inner_name = name
+            .strip_suffix(".gz")
+            .or_else(|| name.strip_suffix(".GZ"))
+            .unwrap_or(&name)
+            .to_string();
+        let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(prefix).chain(reader));
+        reader = Box::new(gz);
+        prefix = match read_prefix(&mut reader, SNIFF_BYTES) {
+            Ok(p) => p,
+            Err(e) => return error_result(shown, member, "decode", format!("gzip: {e}")),
+        };
+        member.get_or_insert_with(Vec::new).push(inner_name.clone());
+        name = inner_name;
+    }
+    if prefix.is_empty() {
+        return FileResult::default();
+    }
+    let (encoding, bom) = match decode::sniff(&prefix) {
+        Sniff::Binary => {
+            return FileResult {
+                skipped: Some("binary"),
+                ..Default::default()
+            };
+        }
+        Sniff::Text { encoding, bom } => (encoding, bom),
+    };
+    let mut reader = TextReader::new(
+        Counted {
+            inner: reader,
+            n: 0,
+        },
+        prefix,
+        encoding,
+        bom,
+    );
+    let mut result = FileResult::default();
+    let mut pending = String::new();
+    let mut tail = String::new();
+    let mut eof = false;
+    let mut structure: Option<Structure> = None;
+    let mut line: u64 = 1;
+    let mut col: u64 = 0; // characters before the piece on its line
+    loop {
+        while !eof && pending.len() < PIECE + LOOKAHEAD {
+            match reader.read_text(&mut pending, PIECE) {
+                Ok(true) => {}
+                Ok(false) => eof = true,
+                Err(e) => {
+                    let kind = if e.kind() == io::ErrorKind::UnexpectedEof
+                        || e.kind() == io::ErrorKind::InvalidInput
+                        || e.kind() == io::ErrorKind::InvalidData
+                    {
+                        "decode"
+                    } else {
+                        "io"
+                    };
+                    result.errors.push(ErrorRecord::new(
+                        shown,
+                        member.clone(),
+                        kind,
+                        format!("reading stopped at byte {}: {e}", reader.bytes_read),
+                    ));
+                    eof = true;
+                }
+            }
+        }
+        if pending.is_empty() {
+            break;
+        }
+        let st = structure.get_or_insert_with(|| Structure::new(Format::guess(&name, &pending)));
+        let csv_quotes = matches!(st.format, Format::Csv(_)).then(|| st.csv_quote_parity());
+        let cut = if eof && pending.len() <= PIECE {
+            pending.len()
+        } else {
+            choose_cut(&pending, PIECE, csv_quotes)
+        };
+        let look_end = floor_char(&pending, (cut + LOOKAHEAD).min(pending.len()));
+        w.unit_text.clear();
+        w.unit_text.push_str(&tail);
+        w.unit_text.push_str(&pending[..look_end]);
+        w.folded.fold_into(&w.unit_text);
+        let tail_chars = tail.chars().count();
+        let piece_chars = pending[..cut].chars().count();
+        let (scan_from, scan_end) =
+            char_offsets(&w.folded.text, tail_chars, tail_chars + piece_chars);
+        st.parse(rules, &w.folded.text[..scan_end], scan_from);
+        let unit = Unit {
+            folded: &w.folded,
+            scan_from,
+            cells: &st.cells,
+            fields: &st.fields,
+        };
+        w.detections.clear();
+        detect::detect(rules, &unit, &mut w.scratch, &mut w.detections);
+        w.detections.retain(|d| d.start < scan_end);
+        w.detections.sort_by_key(|d| d.start);
+        // Line and column of each detection, counted from the piece start.
+        let t = w.folded.text.as_bytes();
+        let mut pos = scan_from;
+        let (mut l, mut c) = (line, col);
+        for d in w.detections.drain(..) {
+            if d.confidence < cfg.min_confidence {
+                continue;
+            }
+            advance(&t[pos..d.start], &mut l, &mut c);
+            pos = d.start;
+            result.findings.push(make_finding(
+                rules,
+                cfg,
+                &w.folded,
+                &w.unit_text,
+                &st.fields,
+                &d,
+                shown,
+                &member,
+                l,
+                c + 1,
+            ));
+        }
+        advance(&t[pos..scan_end], &mut l, &mut c);
+        line = l;
+        col = c;
+        // Keep the end of this piece as context for the next.
+        let piece = &pending[..cut];
+        let keep = floor_char(piece, piece.len().saturating_sub(CONTEXT_TAIL));
+        let new_tail = if piece.len() >= CONTEXT_TAIL {
+            piece[keep..].to_string()
+        } else {
+            format!("{tail}{piece}")
+        };
+        tail = new_tail[floor_char(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..]
+            .to_string();
+        pending.drain(..cut);
+    }
+    result.bytes = reader.bytes_read;
+    if reader.malformed > 0 {
+        result.errors.push(ErrorRecord::new(
+            shown,
+            member,
+            "decode",
+            format!(
+                "{} malformed byte sequence(s) for {}; the rest of the file was scanned",
+                reader.malformed,
+                decode::encoding_name(encoding)
+            ),
+        ));
+    }
+    result
+}
+
+/// Moves a (line, column) position over `bytes`.
+fn advance(bytes: &[u8], line: &mut u64, col: &mut u64) {
+    match memchr::memrchr(b'\n', bytes) {
+        Some(last) => {
+            *line += memchr::memchr_iter(b'\n', bytes).count() as u64;
+            *col = chars(&bytes[last + 1..]);
+        }
+        None => *col += chars(bytes),
+    }
+}
+
+fn chars(b: &[u8]) -> u64 {
+    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count() as u64
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Byte offsets of the `a`-th and `b`-th characters of `s`.
+fn char_offsets(s: &str, a: usize, b: usize) -> (usize, usize) {
+    let mut ia = s.len();
+    let mut ib = s.len();
+    for (k, (i, _)) in s.char_indices().enumerate() {
+        if k == a {
+            ia = i;
+        }
+        if k == b {
+            ib = i;
+            break;
+        }
+    }
+    (ia.min(ib), ib)
+}
+
+/// Where to end a piece of at most `limit` bytes: after the last newline (outside CSV quotes),
+/// else after a character that cannot be part of a value, else at `limit`.
+fn choose_cut(text: &str, limit: usize, csv_in_quotes: Option<bool>) -> usize {
+    let end = floor_char(text, limit.min(text.len()));
+    let b = &text.as_bytes()[..end];
+    let nl = match csv_in_quotes {
+        Some(mut q) => {
+            let mut last = None;
+            for (i, &c) in b.iter().enumerate() {
+                if c == b'"' {
+                    q = !q;
+                } else if c == b'\n' && !q {
+                    last = Some(i);
+                }
+            }
+            last
+        }
+        None => memchr::memrchr(b'\n', b),
+    };
+    if let Some(p) = nl {
+        return p + 1;
+    }
+    let value_char = |c: char| {
+        let f = crate::fold::fold_char(c, true, true);
+        f.is_ascii_alphanumeric() || matches!(f, '-' | '.' | ' ')
+    };
+    let mut prev_ok = false;
+    for (i, ch) in text[..end].char_indices().rev() {
+        let ok = !value_char(ch);
+        if ok && prev_ok {
+            return i + ch.len_utf8();
+        }
+        prev_ok = ok;
+    }
+    if end > 0 {
+        end
+    } else {
+        text.chars().next().map_or(0, char::len_utf8)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_finding(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    folded: &Folded,
+    orig: &str,
+    fields: &[crate::detect::FieldInfo],
+    d: &Detection,
+    shown: &str,
+    member: &Option<Vec<String>>,
+    line: u64,
+    column: u64,
+) -> Finding {
+    let rule = &rules.rules[d.rule];
+    let raw = &orig[folded.original_offset(d.start)..folded.original_offset(d.end)];
+    let grouped = d.canonical.contains('|');
+    Finding {
+        kind: "finding",
+        rule: rule.id.clone(),
+        category: rule.category.clone(),
+        confidence: d.confidence.as_str(),
+        score: d.score,
+        path: shown.to_string(),
+        member: member.clone(),
+        line: Some(line),
+        column: Some(column),
+        field: d.field.map(|f| fields[f].name.clone()),
+        masked: if grouped {
+            report::mask(&d.canonical)
+        } else {
+            report::mask(raw)
+        },
+        fingerprint: report::fingerprint(&cfg.hash_key, &d.canonical),
+        validated: d.validated,
+        evidence: d.evidence.clone(),
+        legal_basis: rule.legal_basis.clone(),
+        value: cfg.show_values.then(|| {
+            if grouped {
+                d.canonical.clone()
+            } else {
+                raw.to_string()
+            }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_prefer_newlines_and_never_split_values() {
+        assert_eq!(choose_cut("ab\ncd\nef", 7, None), 6);
+        assert_eq!(choose_cut("a,\"x\ny\",b\nc", 11, Some(false)), 10);
+        let t = "番号は123456789018です。次も";
+        let cut = choose_cut(t, 20, None);
+        assert!(!t[..cut].ends_with(|c: char| c.is_ascii_digit()));
+    }
+}
