@@ -31,8 +31,7 @@ pub struct FileConfig {
 impl FileConfig {
     /// Reads a settings file; a missing explicit file or a bad key is an error.
     pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))
     }
 }
@@ -57,9 +56,7 @@ pub fn parse_size(s: &str) -> anyhow::Result<u64> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| anyhow::anyhow!("not a size: {s:?}"))?;
+    let n: u64 = num.parse().map_err(|_| anyhow::anyhow!("not a size: {s:?}"))?;
     let mult: u64 = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "K" | "KB" | "KIB" => 1 << 10,
@@ -83,8 +80,7 @@ pub fn parse_bool(s: &str) -> anyhow::Result<bool> {
 
 /// Key bytes from a key file: its bytes without one trailing newline.
 pub fn read_key_file(path: &Path) -> anyhow::Result<Vec<u8>> {
-    let mut k = std::fs::read(path)
-        .map_err(|e| anyhow::anyhow!("hash key file {}: {e}", path.display()))?;
+    let mut k = std::fs::read(path).map_err(|e| anyhow::anyhow!("hash key file {}: {e}", path.display()))?;
     if k.ends_with(b"\n") {
         k.pop();
         if k.ends_with(b"\r") {

@@ -8,10 +8,7 @@ use std::io::{self, Read};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sniff {
     /// Text in this encoding; `bom` bytes at the start are a byte-order mark.
-    Text {
-        encoding: &'static Encoding,
-        bom: usize,
-    },
+    Text { encoding: &'static Encoding, bom: usize },
     /// Not text (NUL bytes that are not UTF-16, or undecodable in every candidate encoding).
     Binary,
 }
@@ -29,20 +26,14 @@ pub fn sniff(prefix: &[u8]) -> Sniff {
     let nuls = memchr::memchr_iter(0, prefix).count();
     // A prefix cut in the middle of a character is still UTF-8.
     let valid = Encoding::utf8_valid_up_to(prefix);
-    if nuls == 0
-        && (valid == prefix.len()
-            || prefix.len() - valid < 4 && utf8_incomplete_tail(&prefix[valid..]))
-    {
+    if nuls == 0 && (valid == prefix.len() || prefix.len() - valid < 4 && utf8_incomplete_tail(&prefix[valid..])) {
         return Sniff::Text {
             encoding: UTF_8,
             bom: 0,
         };
     }
     if let Some(e) = utf16_without_bom(prefix, nuls) {
-        return Sniff::Text {
-            encoding: e,
-            bom: 0,
-        };
+        return Sniff::Text { encoding: e, bom: 0 };
     }
     if nuls > 0 {
         return Sniff::Binary;
@@ -90,10 +81,7 @@ fn malformed(enc: &'static Encoding, bytes: &[u8]) -> (usize, usize) {
             encoding_rs::DecoderResult::Malformed(_, _) => errors += 1,
         }
     }
-    let hw = out
-        .chars()
-        .filter(|c| ('\u{FF61}'..='\u{FF9F}').contains(c))
-        .count();
+    let hw = out.chars().filter(|c| ('\u{FF61}'..='\u{FF9F}').contains(c)).count();
     (errors, hw)
 }
 
@@ -153,11 +141,7 @@ fn plausible_utf16(p: &[u8], little: bool) -> f64 {
             good += 1;
         }
     }
-    if total == 0 {
-        0.0
-    } else {
-        good as f64 / total as f64
-    }
+    if total == 0 { 0.0 } else { good as f64 / total as f64 }
 }
 
 /// A streaming decoder: reads bytes from `inner` and appends UTF-8 text to a caller's buffer,
@@ -179,12 +163,7 @@ pub struct TextReader<R> {
 impl<R: Read> TextReader<R> {
     /// `prefix` holds bytes already read from the stream (its start), `encoding` what [`sniff`]
     /// said; a BOM of `bom` bytes at the start of `prefix` is skipped.
-    pub fn new(
-        inner: R,
-        prefix: Vec<u8>,
-        encoding: &'static Encoding,
-        bom: usize,
-    ) -> TextReader<R> {
+    pub fn new(inner: R, prefix: Vec<u8>, encoding: &'static Encoding, bom: usize) -> TextReader<R> {
         let end = prefix.len();
         let mut buf = prefix;
         if buf.len() < 64 * 1024 {

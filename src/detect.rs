@@ -146,8 +146,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
     // whole at the end of the previous piece.
     if from > 0 && from < n && is_alnum(b[from - 1]) {
         while i < n
-            && (is_alnum(b[i])
-                || (matches!(b[i], b'-' | b'.' | b' ') && i + 1 < n && b[i + 1].is_ascii_digit()))
+            && (is_alnum(b[i]) || (matches!(b[i], b'-' | b'.' | b' ') && i + 1 < n && b[i + 1].is_ascii_digit()))
         {
             i += 1;
         }
@@ -162,8 +161,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
         if !b[i..wend].iter().all(u8::is_ascii_digit) {
             // A word with letters: `TK1234567`, `AB12345678CD`.
             let glued_after = wend < n
-                && (b[wend] == b'_'
-                    || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
+                && (b[wend] == b'_' || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
             if !glued_before && !glued_after && wend - i <= 32 {
                 out.push(Candidate {
                     start: i,
@@ -207,8 +205,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             let mut broken = false;
             while k + 1 < n && b[k] == b' ' && b[k + 1].is_ascii_digit() {
                 let e = word_end(b, k + 1);
-                let next_joined =
-                    e < n && matches!(b[e], b'-' | b'.' | b'_') && e + 1 < n && is_alnum(b[e + 1]);
+                let next_joined = e < n && matches!(b[e], b'-' | b'.' | b'_') && e + 1 < n && is_alnum(b[e + 1]);
                 if !b[k + 1..e].iter().all(u8::is_ascii_digit) || e - k - 1 > 4 || next_joined {
                     broken = true;
                     break;
@@ -227,11 +224,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
                         start: i,
                         end: k,
                         sig,
-                        canonical: text[i..k]
-                            .bytes()
-                            .filter(u8::is_ascii_digit)
-                            .map(char::from)
-                            .collect(),
+                        canonical: text[i..k].bytes().filter(u8::is_ascii_digit).map(char::from).collect(),
                         bare: false,
                     });
                 }
@@ -243,11 +236,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             start: i,
             end: j,
             sig: group_signature(&groups),
-            canonical: text[i..j]
-                .bytes()
-                .filter(u8::is_ascii_digit)
-                .map(char::from)
-                .collect(),
+            canonical: text[i..j].bytes().filter(u8::is_ascii_digit).map(char::from).collect(),
             bare: groups.len() == 1,
         });
         i = j;
@@ -354,10 +343,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
             let mut label = LabelKind::None;
             if let Some(f) = field {
                 if f.labels.contains(&ri) {
-                    label = LabelKind::Strong(format!(
-                        "column:{}",
-                        f.label_text.as_deref().unwrap_or(&f.name)
-                    ));
+                    label = LabelKind::Strong(format!("column:{}", f.label_text.as_deref().unwrap_or(&f.name)));
                 } else if let Some(neg) = &f.negative {
                     label = LabelKind::Negative(format!("negative:column:{neg}"));
                 }
@@ -524,13 +510,9 @@ fn nearest_label(
     let b = text.as_bytes();
     let end = hits.partition_point(|h| h.end <= pos);
     let rivals = |kw: &crate::patterns::Keyword| {
-        kw.labels.iter().any(|&l| {
-            l != ri
-                && rules.rules[l]
-                    .shapes
-                    .iter()
-                    .any(|s| rules.rules[ri].shapes.contains(s))
-        })
+        kw.labels
+            .iter()
+            .any(|&l| l != ri && rules.rules[l].shapes.iter().any(|s| rules.rules[ri].shapes.contains(s)))
     };
     for h in hits[..end].iter().rev() {
         let kw = &rules.keywords[h.kw];
@@ -628,11 +610,7 @@ fn health_parts(
                 .take_while(|ch| !ch.is_whitespace() && !"、。,;()（）「」\"".contains(*ch))
                 .take(20)
                 .collect(),
-            Part::Number | Part::Branch => rest
-                .chars()
-                .take_while(|ch| ch.is_ascii_digit())
-                .take(12)
-                .collect(),
+            Part::Number | Part::Branch => rest.chars().take_while(|ch| ch.is_ascii_digit()).take(12).collect(),
         };
         if !v.is_empty() {
             parts[slot(p)] = Some(v);

@@ -20,8 +20,8 @@ pub fn fold_char(c: char, prev_digit: bool, next_digit: bool) -> char {
         '\u{FF10}'..='\u{FF19}' => char::from(b'0' + (c as u32 - 0xFF10) as u8),
         '\u{FF21}'..='\u{FF3A}' => char::from(b'A' + (c as u32 - 0xFF21) as u8),
         '\u{FF41}'..='\u{FF5A}' => char::from(b'a' + (c as u32 - 0xFF41) as u8),
-        '\u{FF0D}' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}'
-        | '\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FE58}' | '\u{2043}' => '-',
+        '\u{FF0D}' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}'
+        | '\u{FE63}' | '\u{FE58}' | '\u{2043}' => '-',
         '\u{30FC}' | '\u{FF70}' if prev_digit && next_digit => '-',
         '\u{30FB}' | '\u{FF65}' if prev_digit && next_digit => '.',
         '\u{3000}' | '\u{00A0}' | '\u{2009}' | '\u{202F}' | '\u{2002}' | '\u{2003}' => ' ',

@@ -80,9 +80,7 @@ fn env(name: &str) -> Option<String> {
 fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)> {
     let file = match &args.config {
         Some(p) => FileConfig::load(p)?,
-        None if Path::new("appiscan.toml").is_file() => {
-            FileConfig::load(Path::new("appiscan.toml"))?
-        }
+        None if Path::new("appiscan.toml").is_file() => FileConfig::load(Path::new("appiscan.toml"))?,
         None => FileConfig::default(),
     };
     let format = args.format.or(file.format).unwrap_or_else(|| "text".into());
@@ -97,8 +95,7 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
             .as_deref()
             .unwrap_or("medium"),
     )?;
-    let fail_on =
-        config::parse_fail_on(args.fail_on.or(file.fail_on).as_deref().unwrap_or("medium"))?;
+    let fail_on = config::parse_fail_on(args.fail_on.or(file.fail_on).as_deref().unwrap_or("medium"))?;
     let mut exclude = args.exclude;
     if exclude.is_empty() {
         if let Some(e) = env("APPISCAN_EXCLUDE") {
@@ -114,9 +111,7 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
     }
     let max_file_size = match (args.max_file_size, file.max_file_size) {
         (Some(s), _) => Some(config::parse_size(&s)?),
-        (None, Some(toml::Value::Integer(n))) => {
-            Some(u64::try_from(n).context("max-file-size must be positive")?)
-        }
+        (None, Some(toml::Value::Integer(n))) => Some(u64::try_from(n).context("max-file-size must be positive")?),
         (None, Some(toml::Value::String(s))) => Some(config::parse_size(&s)?),
         (None, Some(v)) => anyhow::bail!("max-file-size: not a size: {v}"),
         (None, None) => None,
@@ -161,9 +156,7 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
 fn scan(args: ScanArgs) -> anyhow::Result<i32> {
     let (cfg, format, output) = build(args)?;
     let out: Box<dyn Write> = match &output {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("output {}", p.display()))?)
-        }
+        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("output {}", p.display()))?),
         None => Box::new(std::io::stdout().lock()),
     };
     let out = BufWriter::new(out);

@@ -13,9 +13,7 @@ pub const BUILTIN: &[(&str, &str)] = &[("jp.toml", include_str!("../patterns/jp.
 const CONTEXT: &str = include_str!("../patterns/context.toml");
 
 /// Confidence bands of SPEC §7, ordered.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     Low,
@@ -197,9 +195,7 @@ impl RuleSet {
     /// the test suite rules out.
     pub fn builtin() -> &'static RuleSet {
         static SET: OnceLock<RuleSet> = OnceLock::new();
-        SET.get_or_init(|| {
-            RuleSet::from_sources(BUILTIN, CONTEXT).expect("built-in patterns are valid")
-        })
+        SET.get_or_init(|| RuleSet::from_sources(BUILTIN, CONTEXT).expect("built-in patterns are valid"))
     }
 
     /// Compiles rule files (name, TOML text) and the context file.
@@ -213,8 +209,7 @@ impl RuleSet {
             rules.extend(f.rule);
         }
         hasher.update(context.as_bytes());
-        let context: ContextSettings =
-            toml::from_str(context).map_err(|e| anyhow::anyhow!("context.toml: {e}"))?;
+        let context: ContextSettings = toml::from_str(context).map_err(|e| anyhow::anyhow!("context.toml: {e}"))?;
         let mut shapes: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_text: HashMap<String, Keyword> = HashMap::new();
         fn entry<'a>(m: &'a mut HashMap<String, Keyword>, t: &str) -> &'a mut Keyword {
@@ -227,10 +222,8 @@ impl RuleSet {
         }
         for (i, r) in rules.iter_mut().enumerate() {
             if let Some(v) = &r.validator {
-                r.check = Some(
-                    Validator::by_name(v)
-                        .ok_or_else(|| anyhow::anyhow!("{}: unknown validator {v}", r.id))?,
-                );
+                r.check =
+                    Some(Validator::by_name(v).ok_or_else(|| anyhow::anyhow!("{}: unknown validator {v}", r.id))?);
             }
             for s in &r.shapes {
                 validate_shape(s).map_err(|e| anyhow::anyhow!("{}: shape {s}: {e}", r.id))?;

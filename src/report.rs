@@ -46,12 +46,7 @@ pub struct ErrorRecord {
 }
 
 impl ErrorRecord {
-    pub fn new(
-        path: &str,
-        member: Option<Vec<String>>,
-        kind: &'static str,
-        message: impl Into<String>,
-    ) -> ErrorRecord {
+    pub fn new(path: &str, member: Option<Vec<String>>, kind: &'static str, message: impl Into<String>) -> ErrorRecord {
         ErrorRecord {
             kind_tag: "error",
             path: path.to_string(),
@@ -172,10 +167,7 @@ pub struct TextSink<W: Write> {
 
 impl<W: Write> TextSink<W> {
     pub fn new(out: W) -> Self {
-        TextSink {
-            out,
-            last_path: None,
-        }
+        TextSink { out, last_path: None }
     }
 }
 
@@ -193,11 +185,7 @@ impl<W: Write> Sink for TextSink<W> {
             (Some(l), Some(c)) => format!("{l}:{c}"),
             _ => String::from("-"),
         };
-        write!(
-            self.out,
-            "  {pos:<9} {:<6} {:<32} {}",
-            f.confidence, f.rule, f.masked
-        )?;
+        write!(self.out, "  {pos:<9} {:<6} {:<32} {}", f.confidence, f.rule, f.masked)?;
         if let Some(v) = &f.value {
             write!(self.out, "  value={v}")?;
         }
@@ -212,22 +200,14 @@ impl<W: Write> Sink for TextSink<W> {
             .as_ref()
             .map(|m| format!(" ▸ {}", m.join(" ▸ ")))
             .unwrap_or_default();
-        writeln!(
-            self.out,
-            "\nerror ({}) {}{}: {}",
-            e.kind, e.path, member, e.message
-        )?;
+        writeln!(self.out, "\nerror ({}) {}{}: {}", e.kind, e.path, member, e.message)?;
         self.last_path = None;
         Ok(())
     }
     fn finish(&mut self, s: &Summary) -> io::Result<()> {
         writeln!(self.out)?;
         let skipped: u64 = s.files_skipped.values().sum();
-        let reasons: Vec<String> = s
-            .files_skipped
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect();
+        let reasons: Vec<String> = s.files_skipped.iter().map(|(k, v)| format!("{k}: {v}")).collect();
         writeln!(
             self.out,
             "{} files scanned ({} bytes), {} skipped{}, {} errors{}",
@@ -240,11 +220,7 @@ impl<W: Write> Sink for TextSink<W> {
                 format!(" ({})", reasons.join(", "))
             },
             s.errors,
-            if s.complete {
-                ""
-            } else {
-                " — the scan is INCOMPLETE"
-            },
+            if s.complete { "" } else { " — the scan is INCOMPLETE" },
         )?;
         let total: u64 = s.findings.values().sum();
         writeln!(self.out, "{total} findings")?;
@@ -287,8 +263,7 @@ pub fn mask(text: &str) -> String {
 /// HMAC-SHA256 of the canonical value under `key`, as lowercase hex (SPEC §6).
 pub fn fingerprint(key: &[u8], canonical: &str) -> String {
     use hmac::{Hmac, Mac};
-    let mut mac =
-        <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(canonical.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }

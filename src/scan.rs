@@ -111,9 +111,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
     let rules = RuleSet::builtin();
     let started = now();
     let excludes = build_globs(&cfg.exclude)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.threads)
-        .build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(cfg.threads).build()?;
     let (tx, rx) = crossbeam_channel::bounded::<Msg>(256);
     let mut summary = Summary {
         kind: "summary",
@@ -131,11 +129,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
         findings: BTreeMap::new(),
         distinct: BTreeMap::new(),
         complete: true,
-        fingerprint_key: if cfg.key_provided {
-            "provided"
-        } else {
-            "ephemeral"
-        },
+        fingerprint_key: if cfg.key_provided { "provided" } else { "ephemeral" },
         rules_version: rules.version.clone(),
     };
     let mut failing = false;
@@ -156,9 +150,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
             }
             let r = (|| -> io::Result<()> {
                 match msg {
-                    Msg::Skip(reason) => {
-                        *summary.files_skipped.entry(reason.to_string()).or_default() += 1
-                    }
+                    Msg::Skip(reason) => *summary.files_skipped.entry(reason.to_string()).or_default() += 1,
                     Msg::Error(e) => {
                         summary.errors += 1;
                         sink.error(&e)?;
@@ -176,9 +168,10 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
                                 .entry(f.rule.clone())
                                 .or_default()
                                 .insert(f.fingerprint.clone());
-                            if cfg.fail_on.is_some_and(|t| {
-                                Confidence::parse(f.confidence).is_some_and(|c| c >= t)
-                            }) {
+                            if cfg
+                                .fail_on
+                                .is_some_and(|t| Confidence::parse(f.confidence).is_some_and(|c| c >= t))
+                            {
                                 failing = true;
                             }
                             sink.finding(f)?;
@@ -200,10 +193,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
     if let Some(e) = sink_err {
         return Err(anyhow::anyhow!("writing the report: {e}"));
     }
-    summary.distinct = distinct
-        .into_iter()
-        .map(|(k, v)| (k, v.len() as u64))
-        .collect();
+    summary.distinct = distinct.into_iter().map(|(k, v)| (k, v.len() as u64)).collect();
     summary.complete = summary.errors == 0;
     summary.finished = now();
     sink.finish(&summary)?;
@@ -224,19 +214,15 @@ fn walk_target(
         return;
     }
     let root = Path::new(target);
-    let meta = match std::fs::symlink_metadata(root) {
+    // A target named explicitly is followed even when it is a link: the user named it.
+    let meta = match std::fs::metadata(root) {
         Ok(m) => m,
         Err(e) => {
-            let _ = tx.send(Msg::Error(ErrorRecord::new(
-                target,
-                None,
-                "io",
-                e.to_string(),
-            )));
+            let _ = tx.send(Msg::Error(ErrorRecord::new(target, None, "io", e.to_string())));
             return;
         }
     };
-    if !meta.is_dir() && !(meta.file_type().is_symlink() && root.is_dir()) {
+    if !meta.is_dir() {
         let name = root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -307,13 +293,7 @@ fn walk_target(
 }
 
 /// Scans one local file.
-pub fn scan_path(
-    rules: &RuleSet,
-    cfg: &ScanConfig,
-    w: &mut Worker,
-    path: &Path,
-    shown: &str,
-) -> FileResult {
+pub fn scan_path(rules: &RuleSet, cfg: &ScanConfig, w: &mut Worker, path: &Path, shown: &str) -> FileResult {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return error_result(shown, None, "io", e.to_string()),
@@ -337,12 +317,7 @@ pub fn scan_path(
     scan_reader(rules, cfg, w, shown, &name, None, Box::new(file))
 }
 
-fn error_result(
-    path: &str,
-    member: Option<Vec<String>>,
-    kind: &'static str,
-    msg: String,
-) -> FileResult {
+fn error_result(path: &str, member: Option<Vec<String>>, kind: &'static str, msg: String) -> FileResult {
     FileResult {
         errors: vec![ErrorRecord::new(path, member, kind, msg)],
         ..Default::default()
@@ -412,15 +387,7 @@ pub fn scan_reader(
         }
         Sniff::Text { encoding, bom } => (encoding, bom),
     };
-    let mut reader = TextReader::new(
-        Counted {
-            inner: reader,
-            n: 0,
-        },
-        prefix,
-        encoding,
-        bom,
-    );
+    let mut reader = TextReader::new(Counted { inner: reader, n: 0 }, prefix, encoding, bom);
     let mut result = FileResult::default();
     let mut pending = String::new();
     let mut tail = String::new();
@@ -469,8 +436,7 @@ pub fn scan_reader(
         w.folded.fold_into(&w.unit_text);
         let tail_chars = tail.chars().count();
         let piece_chars = pending[..cut].chars().count();
-        let (scan_from, scan_end) =
-            char_offsets(&w.folded.text, tail_chars, tail_chars + piece_chars);
+        let (scan_from, scan_end) = char_offsets(&w.folded.text, tail_chars, tail_chars + piece_chars);
         st.parse(rules, &w.folded.text[..scan_end], scan_from);
         let unit = Unit {
             folded: &w.folded,
@@ -516,8 +482,7 @@ pub fn scan_reader(
         } else {
             format!("{tail}{piece}")
         };
-        tail = new_tail[floor_char(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..]
-            .to_string();
+        tail = new_tail[floor_char(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..].to_string();
         pending.drain(..cut);
     }
     result.bytes = reader.bytes_read;
@@ -651,13 +616,9 @@ fn make_finding(
         validated: d.validated,
         evidence: d.evidence.clone(),
         legal_basis: rule.legal_basis.clone(),
-        value: cfg.show_values.then(|| {
-            if grouped {
-                d.canonical.clone()
-            } else {
-                raw.to_string()
-            }
-        }),
+        value: cfg
+            .show_values
+            .then(|| if grouped { d.canonical.clone() } else { raw.to_string() }),
     }
 }
 

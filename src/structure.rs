@@ -148,13 +148,12 @@ impl Structure {
                 row_cells.push((cell_start, e));
                 cell_start = i + 1;
                 if c == b'\n' {
-                    let empty_tail =
-                        at_end && row_cells.len() == 1 && row_cells[0].0 == row_cells[0].1;
+                    let empty_tail = at_end && row_cells.len() == 1 && row_cells[0].0 == row_cells[0].1;
                     if !empty_tail {
                         self.csv_row(rules, text, &row_cells, &mut field_idx);
                     }
-                    self.csv.carry_col = (at_end && !empty_tail)
-                        .then(|| self.csv.carry_col.unwrap_or(0) + row_cells.len() - 1);
+                    self.csv.carry_col =
+                        (at_end && !empty_tail).then(|| self.csv.carry_col.unwrap_or(0) + row_cells.len() - 1);
                     row_cells.clear();
                 }
             }
@@ -162,13 +161,7 @@ impl Structure {
         }
     }
 
-    fn csv_row(
-        &mut self,
-        rules: &RuleSet,
-        text: &str,
-        row: &[(usize, usize)],
-        field_idx: &mut Vec<usize>,
-    ) {
+    fn csv_row(&mut self, rules: &RuleSet, text: &str, row: &[(usize, usize)], field_idx: &mut Vec<usize>) {
         let unquote = |s: &str| s.trim().trim_matches('"').trim().to_string();
         let first_col = self.csv.carry_col;
         if !self.csv.header_done {
@@ -221,10 +214,7 @@ impl Structure {
                         p.push('.');
                         p.push_str(k);
                     } else {
-                        p.push_str(&format!(
-                            "[{}]",
-                            serde_json::to_string(k).unwrap_or_default()
-                        ));
+                        p.push_str(&format!("[{}]", serde_json::to_string(k).unwrap_or_default()));
                     }
                     keys.push(k.clone());
                 }
@@ -325,13 +315,7 @@ impl Structure {
                     i += 1;
                 }
                 b'"' => {
-                    let is_key = matches!(
-                        self.json.stack.last(),
-                        Some(Frame::Object {
-                            expect_key: true,
-                            ..
-                        })
-                    );
+                    let is_key = matches!(self.json.stack.last(), Some(Frame::Object { expect_key: true, .. }));
                     let (end, closed) = self.string_end(b, i + 1);
                     if is_key {
                         if closed {
@@ -352,9 +336,7 @@ impl Structure {
                 }
                 b'-' | b'0'..=b'9' => {
                     let s = i;
-                    while i < b.len()
-                        && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                    {
+                    while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
                         i += 1;
                     }
                     self.value_cell(rules, s, i);
@@ -418,11 +400,7 @@ mod tests {
         for p in pieces {
             s.parse(rules, p, 0);
             for c in &s.cells {
-                out.push((
-                    s.fields[c.field].name.clone(),
-                    p[c.start..c.end].to_string(),
-                    c.record,
-                ));
+                out.push((s.fields[c.field].name.clone(), p[c.start..c.end].to_string(), c.record));
             }
         }
         out

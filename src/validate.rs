@@ -105,9 +105,8 @@ pub fn resident_code(b: &[u8]) -> bool {
 /// Public-safety-commission codes of first issuance (the first two digits of a licence number),
 /// after the National Police Agency circular of 1981-09-10 as listed by secondary sources.
 const LICENCE_COMMISSIONS: [u32; 51] = [
-    10, 11, 12, 13, 14, 20, 21, 22, 23, 24, 25, 30, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51,
-    52, 53, 54, 55, 60, 61, 62, 63, 64, 65, 70, 71, 72, 73, 74, 80, 81, 82, 83, 90, 91, 92, 93, 94,
-    95, 96, 97,
+    10, 11, 12, 13, 14, 20, 21, 22, 23, 24, 25, 30, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 60,
+    61, 62, 63, 64, 65, 70, 71, 72, 73, 74, 80, 81, 82, 83, 90, 91, 92, 93, 94, 95, 96, 97,
 ];
 
 /// 運転免許証番号: `PP YY NNNNNN C R`; PP a commission code, C over digits 1–10 with weights
@@ -225,12 +224,7 @@ mod tests {
 
     #[test]
     fn corporate_values() {
-        for v in [
-            "7000012050002",
-            "1180301018771",
-            "6010701027558",
-            "1013369678351",
-        ] {
+        for v in ["7000012050002", "1180301018771", "6010701027558", "1013369678351"] {
             assert!(corporate_number(v.as_bytes()), "{v}");
         }
         for v in ["2013369678351", "5638349667622"] {
@@ -266,21 +260,14 @@ mod tests {
         ] {
             assert!(drivers_license(v.as_bytes()), "{v}");
         }
-        for v in [
-            "115332368680",
-            "643188975460",
-            "625944942061",
-            "315332368660",
-        ] {
+        for v in ["115332368680", "643188975460", "625944942061", "315332368660"] {
             assert!(!drivers_license(v.as_bytes()), "{v}");
         }
     }
 
     #[test]
     fn insurer_values() {
-        for v in [
-            "33120015", "01130012", "131011", "06443857", "39088000", "366112",
-        ] {
+        for v in ["33120015", "01130012", "131011", "06443857", "39088000", "366112"] {
             assert!(insurer_number(v.as_bytes()), "{v}");
         }
         for v in ["06443852", "39088001", "366113"] {
@@ -292,14 +279,8 @@ mod tests {
     fn icao_values() {
         assert_eq!(icao_check_digit(b"L898902C3"), Some(6));
         assert_eq!(icao_check_digit(b"TK1234567"), Some(1));
-        assert!(mrz_td3_line2(
-            b"L898902C36UTO7408122F1204159ZE184226B<<<<<10"
-        ));
-        assert!(mrz_td3_line2(
-            b"TK12345671JPN8501019M3001019<<<<<<<<<<<<<<<0"
-        ));
-        assert!(!mrz_td3_line2(
-            b"TK12345672JPN8501019M3001019<<<<<<<<<<<<<<<0"
-        ));
+        assert!(mrz_td3_line2(b"L898902C36UTO7408122F1204159ZE184226B<<<<<10"));
+        assert!(mrz_td3_line2(b"TK12345671JPN8501019M3001019<<<<<<<<<<<<<<<0"));
+        assert!(!mrz_td3_line2(b"TK12345672JPN8501019M3001019<<<<<<<<<<<<<<<0"));
     }
 }

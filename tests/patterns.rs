@@ -8,16 +8,8 @@ fn every_rule_has_examples_and_they_hold() {
     let set = RuleSet::builtin();
     let mut failures = Vec::new();
     for (ri, rule) in set.rules.iter().enumerate() {
-        assert!(
-            !rule.positive.is_empty(),
-            "{} has no positive example",
-            rule.id
-        );
-        assert!(
-            !rule.negative.is_empty(),
-            "{} has no negative example",
-            rule.id
-        );
+        assert!(!rule.positive.is_empty(), "{} has no positive example", rule.id);
+        assert!(!rule.negative.is_empty(), "{} has no negative example", rule.id);
         for ex in &rule.positive {
             let got: Vec<_> = detect_text(set, &ex.text)
                 .into_iter()
@@ -40,10 +32,7 @@ fn every_rule_has_examples_and_they_hold() {
                 "none" => None,
                 m => Some(Confidence::parse(m).expect("max is none, low or medium")),
             };
-            for d in detect_text(set, &ex.text)
-                .into_iter()
-                .filter(|d| d.rule == ri)
-            {
+            for d in detect_text(set, &ex.text).into_iter().filter(|d| d.rule == ri) {
                 if max.is_none_or(|m| d.confidence > m) {
                     failures.push(format!(
                         "{} negative {:?}: got {:?} {:?}",
