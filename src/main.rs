@@ -25,7 +25,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Find personal data in files, directories or standard input (`-`).
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every rule: id, names (ja, en), category, legal basis.
     Rules {
         #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
@@ -203,7 +203,7 @@ fn rules(format: &str) -> anyhow::Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => scan(*args),
         Command::Rules { format } => rules(&format).map(|_| 0),
     };
     match result {
