@@ -124,8 +124,7 @@ pub fn keyword_hits(rules: &RuleSet, lower: &str) -> Vec<Hit> {
 pub struct Candidate {
     pub start: usize,
     pub end: usize,
-    pub sig: String,
-    pub canonical: String,
+    pub sig: Sig,
     /// No separators inside.
     pub bare: bool,
 }
@@ -167,7 +166,6 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
                     start: i,
                     end: wend,
                     sig: word_signature(&b[i..wend]),
-                    canonical: text[i..wend].to_ascii_uppercase(),
                     bare: true,
                 });
             }
@@ -216,7 +214,10 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             if sp_groups.len() > 1 {
                 if !broken {
                     let sig = if sp_groups.iter().all(|&g| g == 1) {
-                        format!("N1*{}", sp_groups.len())
+                        let mut sig = Sig::default();
+                        sig.push_str("N1*");
+                        sig.push_num(sp_groups.len());
+                        sig
                     } else {
                         group_signature(&sp_groups)
                     };
@@ -224,7 +225,6 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
                         start: i,
                         end: k,
                         sig,
-                        canonical: text[i..k].bytes().filter(u8::is_ascii_digit).map(char::from).collect(),
                         bare: false,
                     });
                 }
@@ -236,7 +236,6 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             start: i,
             end: j,
             sig: group_signature(&groups),
-            canonical: text[i..j].bytes().filter(u8::is_ascii_digit).map(char::from).collect(),
             bare: groups.len() == 1,
         });
         i = j;
@@ -266,20 +265,66 @@ fn glued_before(b: &[u8], i: usize) -> bool {
     false
 }
 
-fn group_signature(groups: &[usize]) -> String {
-    let mut s = String::new();
+/// A shape signature (`N4-N4-N4`, `A2N7`) kept inline: no allocation per candidate. Longer
+/// signatures than any rule's are marked overflowed and match nothing.
+#[derive(Clone, Copy, Default)]
+pub struct Sig {
+    len: u8,
+    buf: [u8; 30],
+}
+
+impl Sig {
+    fn push_str(&mut self, t: &str) {
+        for &c in t.as_bytes() {
+            if (self.len as usize) < self.buf.len() {
+                self.buf[self.len as usize] = c;
+            }
+            self.len = self.len.saturating_add(1);
+        }
+    }
+    fn push_num(&mut self, n: usize) {
+        let mut tmp = [0u8; 20];
+        let mut k = tmp.len();
+        let mut n = n;
+        loop {
+            k -= 1;
+            tmp[k] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push_str(std::str::from_utf8(&tmp[k..]).unwrap_or(""));
+    }
+    /// The signature, or `""` when it overflowed.
+    pub fn as_str(&self) -> &str {
+        if self.len as usize > self.buf.len() {
+            return "";
+        }
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Debug for Sig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn group_signature(groups: &[usize]) -> Sig {
+    let mut s = Sig::default();
     for (k, g) in groups.iter().enumerate() {
         if k > 0 {
-            s.push('-');
+            s.push_str("-");
         }
-        s.push('N');
-        s.push_str(&g.to_string());
+        s.push_str("N");
+        s.push_num(*g);
     }
     s
 }
 
-fn word_signature(w: &[u8]) -> String {
-    let mut s = String::new();
+fn word_signature(w: &[u8]) -> Sig {
+    let mut s = Sig::default();
     let mut k = 0;
     while k < w.len() {
         let digit = w[k].is_ascii_digit();
@@ -287,8 +332,8 @@ fn word_signature(w: &[u8]) -> String {
         while k < w.len() && w[k].is_ascii_digit() == digit {
             k += 1;
         }
-        s.push(if digit { 'N' } else { 'A' });
-        s.push_str(&(k - start).to_string());
+        s.push_str(if digit { "N" } else { "A" });
+        s.push_num(k - start);
     }
     s
 }
@@ -305,11 +350,31 @@ fn chars(s: &[u8]) -> usize {
     s.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
 }
 
+/// Where a label came from; turned into evidence text only for reported detections.
+#[derive(Clone, Copy)]
+enum Src {
+    Column(usize),
+    ColumnNegative(usize),
+    Enclosed(usize),
+    Hit(usize),
+}
+
+#[derive(Clone, Copy)]
 enum LabelKind {
-    Strong(String),
-    Weak(String),
-    Negative(String),
+    Strong(Src),
+    Weak(Src),
+    Negative(Src),
     None,
+}
+
+/// One rule's verdict on one candidate, before any text is allocated.
+struct Verdict {
+    rule: usize,
+    score: f64,
+    validated: bool,
+    check: Option<&'static str>,
+    label: LabelKind,
+    placeholder: bool,
 }
 
 /// Finds every identification code in `unit`.
@@ -323,8 +388,9 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
     scratch.cands.clear();
     candidates(text, unit.scan_from, &mut scratch.cands);
     let ctx = &rules.context;
+    let mut canonical = String::new();
     for c in &scratch.cands {
-        let Some(rule_ids) = rules.shapes.get(&c.sig) else {
+        let Some(rule_ids) = rules.shapes.get(c.sig.as_str()) else {
             continue;
         };
         // An amount, a count or a date right after the value.
@@ -332,27 +398,35 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
         if rules.suffixes.iter().any(|s| after.starts_with(s.as_str())) {
             continue;
         }
+        canonical.clear();
+        canonical.extend(
+            text[c.start..c.end]
+                .bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|x| char::from(x.to_ascii_uppercase())),
+        );
         let cell = cell_at(unit.cells, c.start);
         let field = cell.map(|cl| &unit.fields[cl.field]);
-        let line_start = memchr::memrchr(b'\n', &b[..c.start]).map_or(0, |p| p + 1);
-        let mut best: Option<Detection> = None;
+        // Only the last few hundred characters matter for labels: never search further back.
+        let back = floor_boundary(text, c.start.saturating_sub(LOOK_BACK_BYTES));
+        let line_start = memchr::memrchr(b'\n', &b[back..c.start]).map_or(back, |p| back + p + 1);
+        let mut best: Option<(Verdict, Option<Detection>)> = None;
         for &ri in rule_ids {
             let rule = &rules.rules[ri];
-            let mut ev: Vec<String> = Vec::new();
             // Label: field name, enclosing marks, nearest keyword before the value.
             let mut label = LabelKind::None;
-            if let Some(f) = field {
+            if let (Some(f), Some(cl)) = (field, cell) {
                 if f.labels.contains(&ri) {
-                    label = LabelKind::Strong(format!("column:{}", f.label_text.as_deref().unwrap_or(&f.name)));
-                } else if let Some(neg) = &f.negative {
-                    label = LabelKind::Negative(format!("negative:column:{neg}"));
+                    label = LabelKind::Strong(Src::Column(cl.field));
+                } else if f.negative.is_some() {
+                    label = LabelKind::Negative(Src::ColumnNegative(cl.field));
                 }
             }
             if matches!(label, LabelKind::None) {
-                for e in &rule.enclosed {
-                    let before = text[line_start..c.start].trim_end_matches(' ');
+                let before = text[line_start..c.start].trim_end_matches(' ');
+                for (k, e) in rule.enclosed.iter().enumerate() {
                     if before.ends_with(e.before.as_str()) && after.starts_with(e.after.as_str()) {
-                        label = LabelKind::Strong(format!("label:{}…{}", e.before, e.after));
+                        label = LabelKind::Strong(Src::Enclosed(k));
                     }
                 }
             }
@@ -368,46 +442,43 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                     ctx.weak_window_chars,
                 );
             }
-            if c.sig.starts_with("N1*") && !matches!(label, LabelKind::Strong(_)) {
+            if c.sig.as_str().starts_with("N1*") && !matches!(label, LabelKind::Strong(_)) {
                 continue;
             }
             let mut score = rule.score.shape;
             let mut validated = false;
             let mut failed = false;
             let mut structure_failed = false;
+            let mut check = None;
             if let Some(v) = rule.check {
-                let ok = v.check(&c.canonical);
-                match (v.strength(), ok) {
+                match (v.strength(), v.check(&canonical)) {
                     (Strength::CheckDigit, true) => {
                         validated = true;
                         score += rule.score.checksum;
-                        ev.push("checksum".into());
+                        check = Some("checksum");
                     }
                     (Strength::CheckDigit, false) => {
                         failed = true;
-                        ev.push("checksum_failed".into());
+                        check = Some("checksum_failed");
                     }
                     (Strength::Structure, true) => {
                         score += rule.score.checksum;
-                        ev.push("prefix".into());
+                        check = Some("prefix");
                     }
                     (Strength::Structure, false) => structure_failed = true,
                 }
             }
             let mut cap: Option<f64> = None;
-            let labelled = match &label {
-                LabelKind::Strong(t) => {
+            let labelled = match label {
+                LabelKind::Strong(_) => {
                     score += rule.score.strong_label;
-                    ev.push(t.clone());
                     true
                 }
-                LabelKind::Weak(t) => {
+                LabelKind::Weak(_) => {
                     score += rule.score.weak_label;
-                    ev.push(t.clone());
                     true
                 }
-                LabelKind::Negative(t) => {
-                    ev.push(t.clone());
+                LabelKind::Negative(_) => {
                     cap = Some(ctx.bands.low_cap);
                     false
                 }
@@ -434,41 +505,110 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
             if failed {
                 cap = Some(ctx.bands.low_cap);
             }
-            if rule.placeholders.iter().any(|p| p == &c.canonical) || is_repeated(&c.canonical) {
-                ev.push("placeholder".into());
+            let placeholder = rule.placeholders.iter().any(|p| p == &canonical) || is_repeated(&canonical);
+            if placeholder {
                 cap = Some(ctx.bands.low_cap);
             }
-            let mut det = Detection {
-                rule: ri,
-                start: c.start,
-                end: c.end,
-                canonical: c.canonical.clone(),
-                score: 0.0,
-                confidence: Confidence::Low,
-                validated,
-                evidence: ev,
-                field: cell.map(|cl| cl.field),
-            };
+            // A health-insurance group needs the person's parts from the same record.
+            let mut group = None;
             if rule.parts.is_some() {
-                if !labelled || !health_parts(rules, unit, &hits, c, cell, &mut det) {
+                if !labelled {
                     continue;
                 }
+                let Some(g) = health_parts(rules, unit, &hits, c, cell, &canonical) else {
+                    continue;
+                };
+                group = Some(g);
                 score += 0.1;
             }
             let score = cap.map_or(score, |k| score.min(k)).clamp(0.0, 1.0);
-            det.score = (score * 1000.0).round() / 1000.0;
-            det.confidence = band(rules, score);
-            if best.as_ref().is_none_or(|b| det.score > b.score) {
-                best = Some(det);
+            let score = (score * 1000.0).round() / 1000.0;
+            if best.as_ref().is_none_or(|(b, _)| score > b.score) {
+                let v = Verdict {
+                    rule: ri,
+                    score,
+                    validated,
+                    check,
+                    label,
+                    placeholder,
+                };
+                let g = group.map(|(canon, parts)| Detection {
+                    rule: ri,
+                    start: c.start,
+                    end: c.end,
+                    canonical: canon,
+                    score,
+                    confidence: band(rules, score),
+                    validated,
+                    evidence: parts,
+                    field: cell.map(|cl| cl.field),
+                });
+                best = Some((v, g));
             }
         }
-        if let Some(d) = best {
-            out.push(d);
+        let Some((v, group)) = best else { continue };
+        // Only now, for the one verdict kept, build the record's text.
+        let mut evidence = Vec::with_capacity(3);
+        if let Some(ch) = v.check {
+            evidence.push(ch.to_string());
+        }
+        let src_text = |src: Src| -> String {
+            match src {
+                Src::Column(f) => {
+                    let fi = &unit.fields[f];
+                    format!("column:{}", fi.label_text.as_deref().unwrap_or(&fi.name))
+                }
+                Src::ColumnNegative(f) => format!("column:{}", unit.fields[f].negative.as_deref().unwrap_or("")),
+                Src::Enclosed(k) => {
+                    let e = &rules.rules[v.rule].enclosed[k];
+                    format!("{}…{}", e.before, e.after)
+                }
+                Src::Hit(h) => text[hits[h].start..hits[h].end].to_string(),
+            }
+        };
+        match v.label {
+            LabelKind::Strong(src @ Src::Column(_)) => evidence.push(src_text(src)),
+            LabelKind::Strong(src) => evidence.push(format!("label:{}", src_text(src))),
+            LabelKind::Weak(src) => evidence.push(format!("near:{}", src_text(src))),
+            LabelKind::Negative(src) => evidence.push(format!("negative:{}", src_text(src))),
+            LabelKind::None => {}
+        }
+        if v.placeholder {
+            evidence.push("placeholder".into());
+        }
+        match group {
+            Some(mut d) => {
+                evidence.append(&mut d.evidence);
+                d.evidence = evidence;
+                out.push(d);
+            }
+            None => out.push(Detection {
+                rule: v.rule,
+                start: c.start,
+                end: c.end,
+                canonical: canonical.clone(),
+                score: v.score,
+                confidence: band(rules, v.score),
+                validated: v.validated,
+                evidence,
+                field: cell.map(|cl| cl.field),
+            }),
         }
     }
     if text.contains("<<") {
         mrz(rules, text, unit, out);
     }
+}
+
+/// How far back (and, for health-insurance parts, forward) context is looked for: enough for the
+/// weak window of 300 characters of up to 4 bytes each.
+const LOOK_BACK_BYTES: usize = 1536;
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 fn band(rules: &RuleSet, score: f64) -> Confidence {
@@ -514,7 +654,7 @@ fn nearest_label(
             .iter()
             .any(|&l| l != ri && rules.rules[l].shapes.iter().any(|s| rules.rules[ri].shapes.contains(s)))
     };
-    for h in hits[..end].iter().rev() {
+    for (k, h) in hits[..end].iter().enumerate().rev() {
         let kw = &rules.keywords[h.kw];
         let is_label = kw.labels.contains(&ri);
         if !is_label && !kw.negative && !rivals(kw) {
@@ -525,19 +665,19 @@ fn nearest_label(
             break;
         }
         let same_line = h.start >= line_start;
-        let original = || text[h.start..h.end].to_string();
+        let idx = k;
         if same_line && dist <= strong {
             if is_label {
-                return LabelKind::Strong(format!("label:{}", original()));
+                return LabelKind::Strong(Src::Hit(idx));
             }
             if kw.negative {
-                return LabelKind::Negative(format!("negative:{}", original()));
+                return LabelKind::Negative(Src::Hit(idx));
             }
             // The nearest label names another kind of number.
             return LabelKind::None;
         }
         if is_label {
-            return LabelKind::Weak(format!("near:{}", original()));
+            return LabelKind::Weak(Src::Hit(idx));
         }
         if rivals(kw) {
             return LabelKind::None;
@@ -547,15 +687,15 @@ fn nearest_label(
 }
 
 /// Finds the person's parts (記号, 番号, 枝番) of a health-insurance group in the record of an
-/// insurer number; fills the canonical group and evidence. False when no part is there.
+/// insurer number: the canonical group and its evidence, or `None` when no part is there.
 fn health_parts(
     rules: &RuleSet,
     unit: &Unit,
     hits: &[Hit],
     c: &Candidate,
     cell: Option<&Cell>,
-    det: &mut Detection,
-) -> bool {
+    insurer: &str,
+) -> Option<(String, Vec<String>)> {
     let text = unit.folded.text.as_str();
     let mut parts: [Option<String>; 3] = [None, None, None];
     let slot = |p: Part| match p {
@@ -565,7 +705,17 @@ fn health_parts(
     };
     if let Some(cl) = cell {
         // Structured: the other cells of the record whose field names a part.
-        for other in unit.cells.iter().filter(|o| o.record == cl.record) {
+        // Cells of one record are contiguous: look around this one only.
+        let at = unit.cells.partition_point(|o| o.start < cl.start);
+        let lo = unit.cells[..at]
+            .iter()
+            .rposition(|o| o.record != cl.record)
+            .map_or(0, |k| k + 1);
+        let hi = unit.cells[at..]
+            .iter()
+            .position(|o| o.record != cl.record)
+            .map_or(unit.cells.len(), |k| at + k);
+        for other in &unit.cells[lo..hi] {
             if let Some(p) = unit.fields[other.field].part {
                 let v = text[other.start..other.end].trim().trim_matches('"');
                 if !v.is_empty() && parts[slot(p)].is_none() {
@@ -576,7 +726,7 @@ fn health_parts(
     }
     // Text: part labels after the insurer number, in the same paragraph, within the weak window.
     let limit = {
-        let rest = &text[c.end..];
+        let rest = &text[c.end..floor_boundary(text, (c.end + LOOK_BACK_BYTES).min(text.len()))];
         let para = rest.find("\n\n").unwrap_or(rest.len());
         let mut lim = c.end + para;
         let mut n = 0;
@@ -617,7 +767,7 @@ fn health_parts(
         }
     }
     if parts[0].is_none() && parts[1].is_none() {
-        return false;
+        return None;
     }
     let canon = |s: &Option<String>| -> String {
         s.as_deref()
@@ -629,19 +779,20 @@ fn health_parts(
             })
             .unwrap_or_default()
     };
-    det.canonical = format!(
+    let canonical = format!(
         "{}|{}|{}|{}",
-        c.canonical,
+        insurer,
         canon(&parts[0]),
         canon(&parts[1]),
         canon(&parts[2])
     );
-    for (k, name) in ["part:記号", "part:番号", "part:枝番"].iter().enumerate() {
-        if parts[k].is_some() {
-            det.evidence.push((*name).to_string());
-        }
-    }
-    true
+    let evidence = ["part:記号", "part:番号", "part:枝番"]
+        .iter()
+        .zip(&parts)
+        .filter(|(_, p)| p.is_some())
+        .map(|(n, _)| (*n).to_string())
+        .collect();
+    Some((canonical, evidence))
 }
 
 /// Passport machine-readable zones (TD3 line 2) with all check digits valid.
@@ -699,7 +850,7 @@ mod tests {
     fn sigs(t: &str) -> Vec<String> {
         let mut v = Vec::new();
         candidates(t, 0, &mut v);
-        v.into_iter().map(|c| c.sig).collect()
+        v.into_iter().map(|c| c.sig.as_str().to_string()).collect()
     }
 
     #[test]

@@ -55,17 +55,33 @@ impl Folded {
             self.text.push_str(orig);
             return;
         }
-        let mut prev_digit = false;
-        let mut iter = orig.char_indices().peekable();
-        while let Some((i, c)) = iter.next() {
-            let next_digit = iter.peek().is_some_and(|&(_, n)| is_digit_like(n));
-            let f = fold_char(c, prev_digit, next_digit);
-            self.text.push(f);
-            if f.len_utf8() != c.len_utf8() {
-                self.map.push((self.text.len(), i + c.len_utf8()));
+        // Only characters whose UTF-8 lead byte is C2 (U+0080–U+00BF), E2 (U+2000–U+2FFF), E3
+        // (U+3000–U+3FFF) or EF (U+F000–U+FFFF) can fold; everything else is copied in runs.
+        let b = orig.as_bytes();
+        let mut copied = 0;
+        let mut i = 0;
+        while i < b.len() {
+            let lead = b[i];
+            if !matches!(lead, 0xC2 | 0xE2 | 0xE3 | 0xEF) {
+                i += 1;
+                continue;
             }
-            prev_digit = is_digit_like(c);
+            let c = orig[i..].chars().next().unwrap_or('\0');
+            let clen = c.len_utf8();
+            let prev_digit = orig[..i].chars().next_back().is_some_and(is_digit_like);
+            let next_digit = orig[i + clen..].chars().next().is_some_and(is_digit_like);
+            let f = fold_char(c, prev_digit, next_digit);
+            if f != c {
+                self.text.push_str(&orig[copied..i]);
+                self.text.push(f);
+                copied = i + clen;
+                if f.len_utf8() != clen {
+                    self.map.push((self.text.len(), copied));
+                }
+            }
+            i += clen;
         }
+        self.text.push_str(&orig[copied..]);
     }
 
     /// The byte offset in the original text of the character at folded byte offset `pos`.
