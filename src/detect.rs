@@ -30,14 +30,18 @@ impl FieldInfo {
         };
         for key in keys {
             let folded = Folded::new(key).text.to_ascii_lowercase();
+            // In a compound name the last word is the head (`雇用保険適用事業所番号` is an office
+            // number): the last label or negative word decides.
             for hit in keyword_hits(rules, &folded) {
                 let kw = &rules.keywords[hit.kw];
-                if !kw.labels.is_empty() && f.labels.is_empty() {
+                if kw.negative {
+                    f.negative = Some(kw.text.clone());
+                    f.labels.clear();
+                    f.label_text = None;
+                } else if !kw.labels.is_empty() {
                     f.labels = kw.labels.clone();
                     f.label_text = Some((*key).to_string());
-                }
-                if kw.negative && f.negative.is_none() {
-                    f.negative = Some(kw.text.clone());
+                    f.negative = None;
                 }
                 if kw.part.is_some() && f.part.is_none() {
                     f.part = kw.part;
@@ -45,7 +49,8 @@ impl FieldInfo {
             }
             let norm = crate::patterns::normalize_name(key);
             for (i, r) in rules.rules.iter().enumerate() {
-                if r.columns.iter().any(|c| norm.contains(c.as_str())) && !f.labels.contains(&i) {
+                if f.negative.is_none() && r.columns.iter().any(|c| norm.contains(c.as_str())) && !f.labels.contains(&i)
+                {
                     f.labels.push(i);
                     f.label_text.get_or_insert_with(|| (*key).to_string());
                 }
@@ -109,7 +114,19 @@ pub fn keyword_hits(rules: &RuleSet, lower: &str) -> Vec<Hit> {
         .find_iter(lower)
         .filter(|m| {
             let kw = &rules.keywords[m.pattern().as_usize()];
-            !kw.ascii || m.start() == 0 || !b[m.start() - 1].is_ascii_alphabetic()
+            if kw.ascii && m.start() > 0 && b[m.start() - 1].is_ascii_alphabetic() {
+                return false;
+            }
+            // `番号` in `電話番号` or `社員番号` is not the 番号 of an insurance card.
+            if kw.standalone
+                && lower[..m.start()]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric)
+            {
+                return false;
+            }
+            true
         })
         .map(|m| Hit {
             start: m.start(),
@@ -431,6 +448,9 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                 }
             }
             if matches!(label, LabelKind::None) {
+                // In structured data only the value's own cell speaks (other keys and headers
+                // are other fields), or a previous cell of the record that is nothing but a label.
+                let lo = cell.map_or(0, |cl| cl.start);
                 label = nearest_label(
                     rules,
                     ri,
@@ -438,9 +458,20 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                     text,
                     c.start,
                     line_start,
+                    lo,
                     ctx.strong_window_chars,
                     ctx.weak_window_chars,
                 );
+                if let (LabelKind::None, Some(cl)) = (label, cell) {
+                    label = label_cell_before(rules, ri, unit, &hits, text, cl);
+                }
+            }
+            if rule.parts.is_some() && field.is_some_and(|f| f.part.is_some()) {
+                // A 記号 or 番号 value is a part of a group, never an insurer number.
+                continue;
+            }
+            if c.bare && rule.bare_needs_strong_label && matches!(label, LabelKind::Weak(_)) {
+                label = LabelKind::None;
             }
             if c.sig.as_str().starts_with("N1*") && !matches!(label, LabelKind::Strong(_)) {
                 continue;
@@ -515,7 +546,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                 if !labelled {
                     continue;
                 }
-                let Some(g) = health_parts(rules, unit, &hits, c, cell, &canonical) else {
+                let Some(g) = health_parts(rules, ri, unit, &hits, c, cell, &canonical) else {
                     continue;
                 };
                 group = Some(g);
@@ -644,17 +675,26 @@ fn nearest_label(
     text: &str,
     pos: usize,
     line_start: usize,
+    lo: usize,
     strong: usize,
     weak: usize,
 ) -> LabelKind {
     let b = text.as_bytes();
     let end = hits.partition_point(|h| h.end <= pos);
+    let has_parts = rules.rules[ri].parts.is_some();
+    // A label of another rule for the same shape, or (for a group rule) a part label, speaks
+    // for something else.
     let rivals = |kw: &crate::patterns::Keyword| {
-        kw.labels
-            .iter()
-            .any(|&l| l != ri && rules.rules[l].shapes.iter().any(|s| rules.rules[ri].shapes.contains(s)))
+        (has_parts && kw.part.is_some())
+            || kw
+                .labels
+                .iter()
+                .any(|&l| l != ri && rules.rules[l].shapes.iter().any(|s| rules.rules[ri].shapes.contains(s)))
     };
     for (k, h) in hits[..end].iter().enumerate().rev() {
+        if h.start < lo {
+            break;
+        }
         let kw = &rules.keywords[h.kw];
         let is_label = kw.labels.contains(&ri);
         if !is_label && !kw.negative && !rivals(kw) {
@@ -677,6 +717,11 @@ fn nearest_label(
             return LabelKind::None;
         }
         if is_label {
+            // `基礎年金番号：` alone at the end of a line, the value alone at the start of the next:
+            // a label-value layout, as strong as a label on the same line.
+            if dist <= strong && label_line_above(rules, b, h.end, line_start, pos) {
+                return LabelKind::Strong(Src::Hit(idx));
+            }
             return LabelKind::Weak(Src::Hit(idx));
         }
         if rivals(kw) {
@@ -686,10 +731,168 @@ fn nearest_label(
     LabelKind::None
 }
 
+/// True when the label ending at `label_end` ends the line just above the value's line (only
+/// punctuation after it) and the value starts its own line (only spaces before it).
+fn label_line_above(rules: &RuleSet, b: &[u8], label_end: usize, line_start: usize, pos: usize) -> bool {
+    if line_start == 0 || label_end >= line_start {
+        return false;
+    }
+    let prev_line_end = line_start - 1;
+    if memchr::memchr(b'\n', &b[label_end..prev_line_end]).is_some() {
+        return false;
+    }
+    let mut after_label = std::str::from_utf8(&b[label_end..prev_line_end]).unwrap_or("x");
+    if let Some(f) = rules
+        .context
+        .line_label_followers
+        .iter()
+        .find(|f| after_label.starts_with(f.as_str()))
+    {
+        after_label = &after_label[f.len()..];
+    }
+    let before_value = std::str::from_utf8(&b[line_start..pos]).unwrap_or("x");
+    after_label
+        .chars()
+        .all(|c| c.is_whitespace() || ":：)）】]#.。、".contains(c))
+        && before_value.chars().all(char::is_whitespace)
+}
+
+/// The end of the paragraph that contains `from`: the start of the first blank line, or `limit`.
+fn blank_line_after(text: &str, from: usize, limit: usize) -> usize {
+    let b = &text.as_bytes()[..limit];
+    let mut i = from;
+    while let Some(p) = memchr::memchr(b'\n', &b[i..]) {
+        let nl = i + p;
+        let mut j = nl + 1;
+        while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r') {
+            j += 1;
+        }
+        if j < b.len() && b[j] == b'\n' {
+            return nl;
+        }
+        i = nl + 1;
+    }
+    limit
+}
+
+/// The start of the paragraph that contains `to`: just after the last blank line, or `floor`.
+fn blank_line_before(text: &str, to: usize, floor: usize) -> usize {
+    let b = &text.as_bytes()[floor..to];
+    let mut end = b.len();
+    while let Some(p) = memchr::memrchr(b'\n', &b[..end]) {
+        let mut j = p;
+        while j > 0 && matches!(b[j - 1], b' ' | b'\t' | b'\r') {
+            j -= 1;
+        }
+        if j > 0 && b[j - 1] == b'\n' {
+            return floor + p + 1;
+        }
+        end = p;
+    }
+    floor
+}
+
+/// Reads part values after the part labels among `hits` (ending before `limit`), stopping at
+/// another insurer label. `記号・番号 1234・56` fills both parts.
+fn collect_parts(rules: &RuleSet, ri: usize, text: &str, hits: &[Hit], limit: usize, parts: &mut [Option<String>; 3]) {
+    let slot = |p: Part| match p {
+        Part::Symbol => 0,
+        Part::Number => 1,
+        Part::Branch => 2,
+    };
+    let value_start = |end: usize| -> &str {
+        text[end..limit.max(end)].trim_start_matches([' ', ':', '\t', '"', '=', '\n', '\r', ')', '）', '#'])
+    };
+    let digits = |s: &str| -> String { s.chars().take_while(|ch| ch.is_ascii_digit()).take(12).collect() };
+    let mut k = 0;
+    while k < hits.len() {
+        let h = hits[k];
+        k += 1;
+        let kw = &rules.keywords[h.kw];
+        if kw.labels.contains(&ri) {
+            break;
+        }
+        let Some(p) = kw.part else { continue };
+        if parts[slot(p)].is_some() {
+            continue;
+        }
+        // `記号・番号 X・Y`: one label for two values.
+        if p == Part::Symbol {
+            if let Some(next) = hits.get(k) {
+                let between = &text[h.end..next.start.max(h.end)];
+                if rules.keywords[next.kw].part == Some(Part::Number) && between.chars().count() <= 1 {
+                    let v = value_start(next.end);
+                    let pair: Vec<&str> = v
+                        .split(|ch: char| ch.is_whitespace() || "、。,;()（）「」".contains(ch))
+                        .next()
+                        .unwrap_or("")
+                        .splitn(2, ['.', '・', '-', '/'])
+                        .collect();
+                    if pair.len() == 2 && !pair[0].is_empty() && !pair[1].is_empty() {
+                        parts[0] = Some(pair[0].to_string());
+                        parts[1] = Some(digits(pair[1])).filter(|d| !d.is_empty());
+                        k += 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        let rest = value_start(h.end);
+        let v: String = match p {
+            Part::Symbol => rest
+                .chars()
+                .take_while(|ch| !ch.is_whitespace() && !"、。,;()（）「」\"".contains(*ch))
+                .take(20)
+                .collect(),
+            Part::Number | Part::Branch => digits(rest),
+        };
+        if !v.is_empty() {
+            parts[slot(p)] = Some(v);
+        }
+    }
+}
+
+/// The cell just before `cl` in its record, when its whole text is one label of rule `ri` (a
+/// key-value table: `個人番号,5260 1815 9084`) or one negative word.
+fn label_cell_before(rules: &RuleSet, ri: usize, unit: &Unit, hits: &[Hit], text: &str, cl: &Cell) -> LabelKind {
+    let at = unit.cells.partition_point(|o| o.start < cl.start);
+    if at == 0 {
+        return LabelKind::None;
+    }
+    let prev = &unit.cells[at - 1];
+    if prev.record != cl.record {
+        return LabelKind::None;
+    }
+    let raw = &text[prev.start..prev.end];
+    let inner = raw.trim_matches(|c: char| c.is_whitespace() || matches!(c, '"' | ':' | '：' | '#'));
+    if inner.is_empty() {
+        return LabelKind::None;
+    }
+    let from = hits.partition_point(|h| h.start < prev.start);
+    for (k, h) in hits.iter().enumerate().skip(from) {
+        if h.start >= prev.end {
+            break;
+        }
+        if &text[h.start..h.end] != inner && !inner.eq_ignore_ascii_case(&text[h.start..h.end]) {
+            continue;
+        }
+        let kw = &rules.keywords[h.kw];
+        if kw.labels.contains(&ri) {
+            return LabelKind::Strong(Src::Hit(k));
+        }
+        if kw.negative {
+            return LabelKind::Negative(Src::Hit(k));
+        }
+    }
+    LabelKind::None
+}
+
 /// Finds the person's parts (記号, 番号, 枝番) of a health-insurance group in the record of an
 /// insurer number: the canonical group and its evidence, or `None` when no part is there.
+#[allow(clippy::too_many_arguments)]
 fn health_parts(
     rules: &RuleSet,
+    ri: usize,
     unit: &Unit,
     hits: &[Hit],
     c: &Candidate,
@@ -724,46 +927,29 @@ fn health_parts(
             }
         }
     }
-    // Text: part labels after the insurer number, in the same paragraph, within the weak window.
-    let limit = {
-        let rest = &text[c.end..floor_boundary(text, (c.end + LOOK_BACK_BYTES).min(text.len()))];
-        let para = rest.find("\n\n").unwrap_or(rest.len());
-        let mut lim = c.end + para;
-        let mut n = 0;
-        for (k, _) in rest.char_indices() {
-            n += 1;
-            if n > rules.context.weak_window_chars {
-                lim = lim.min(c.end + k);
-                break;
-            }
-        }
-        lim
-    };
-    let first = hits.partition_point(|h| h.start < c.end);
-    for h in &hits[first..] {
-        if h.start >= limit {
-            break;
-        }
-        let kw = &rules.keywords[h.kw];
-        if !kw.labels.is_empty() && kw.part.is_none() {
-            // Another insurer label: a new group starts.
-            break;
-        }
-        let Some(p) = kw.part else { continue };
-        if parts[slot(p)].is_some() {
-            continue;
-        }
-        let rest = text[h.end..limit].trim_start_matches([' ', ':', '\t', '"', '=', '\n', '\r']);
-        let v: String = match p {
-            Part::Symbol => rest
-                .chars()
-                .take_while(|ch| !ch.is_whitespace() && !"、。,;()（）「」\"".contains(*ch))
-                .take(20)
-                .collect(),
-            Part::Number | Part::Branch => rest.chars().take_while(|ch| ch.is_ascii_digit()).take(12).collect(),
-        };
-        if !v.is_empty() {
-            parts[slot(p)] = Some(v);
+    if cell.is_none() {
+        // Text: the parts after the insurer number in its paragraph; if none, those before it (a
+        // card reads 記号 … 番号 … 保険者番号 …). Never past another insurer label.
+        let look = LOOK_BACK_BYTES.min(rules.context.weak_window_chars * 3);
+        let after_end = blank_line_after(text, c.end, floor_boundary(text, (c.end + look).min(text.len())));
+        let first = hits.partition_point(|h| h.start < c.end);
+        let last = hits.partition_point(|h| h.start < after_end);
+        collect_parts(rules, ri, text, &hits[first..last], after_end, &mut parts);
+        if parts[0].is_none() && parts[1].is_none() {
+            // The insurer label itself, and any earlier group, bound the search backwards.
+            let label_at = hits[..first]
+                .iter()
+                .rposition(|h| rules.keywords[h.kw].labels.contains(&ri))
+                .unwrap_or(first);
+            let label_start = hits.get(label_at).map_or(c.start, |h| h.start.min(c.start));
+            let floor = floor_boundary(text, label_start.saturating_sub(look));
+            let start = blank_line_before(text, label_start, floor);
+            let prev_group = hits[..label_at]
+                .iter()
+                .rposition(|h| rules.keywords[h.kw].labels.contains(&ri))
+                .map_or(0, |k| k + 1);
+            let lo = prev_group.max(hits.partition_point(|h| h.start < start));
+            collect_parts(rules, ri, text, &hits[lo..label_at], label_start, &mut parts);
         }
     }
     if parts[0].is_none() && parts[1].is_none() {

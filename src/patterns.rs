@@ -99,6 +99,10 @@ pub struct Rule {
     /// Unlabelled values without separators (a bare digit run): if set, overrides `unlabelled`.
     #[serde(default)]
     pub unlabelled_bare: Option<Unlabelled>,
+    /// A bare value (no separators) needs a strong label: a weak one further back does not do
+    /// (a phone number in a paragraph that mentions a pension number).
+    #[serde(default)]
+    pub bare_needs_strong_label: bool,
     #[serde(default)]
     pub placeholders: Vec<String>,
     pub labels: Vec<String>,
@@ -141,6 +145,8 @@ pub struct NegativeWords {
 pub struct ContextSettings {
     pub strong_window_chars: usize,
     pub weak_window_chars: usize,
+    #[serde(default)]
+    pub line_label_followers: Vec<String>,
     pub bands: Bands,
     pub negative: NegativeWords,
 }
@@ -163,6 +169,9 @@ pub struct Keyword {
     pub part: Option<Part>,
     /// Pure ASCII keywords must start at a word start (not after an ASCII letter).
     pub ascii: bool,
+    /// A short part label (`番号`, `記号`) counts only where it is a word of its own, not the
+    /// end of a compound such as `電話番号`.
+    pub standalone: bool,
 }
 
 /// Every rule, compiled.
@@ -252,6 +261,9 @@ impl RuleSet {
             entry(&mut by_text, w).negative = true;
         }
         let mut keywords: Vec<Keyword> = by_text.into_values().collect();
+        for k in &mut keywords {
+            k.standalone = k.part.is_some() && k.labels.is_empty() && !k.negative && k.text.chars().count() <= 2;
+        }
         // Longer keywords first: with leftmost-first matching the longest label at a position wins.
         keywords.sort_by(|a, b| b.text.len().cmp(&a.text.len()).then(a.text.cmp(&b.text)));
         let automaton = AhoCorasickBuilder::new()
