@@ -817,23 +817,21 @@ fn collect_parts(rules: &RuleSet, ri: usize, text: &str, hits: &[Hit], limit: us
             continue;
         }
         // `記号・番号 X・Y`: one label for two values.
-        if p == Part::Symbol {
-            if let Some(next) = hits.get(k) {
-                let between = &text[h.end..next.start.max(h.end)];
-                if rules.keywords[next.kw].part == Some(Part::Number) && between.chars().count() <= 1 {
-                    let v = value_start(next.end);
-                    let pair: Vec<&str> = v
-                        .split(|ch: char| ch.is_whitespace() || "、。,;()（）「」".contains(ch))
-                        .next()
-                        .unwrap_or("")
-                        .splitn(2, ['.', '・', '-', '/'])
-                        .collect();
-                    if pair.len() == 2 && !pair[0].is_empty() && !pair[1].is_empty() {
-                        parts[0] = Some(pair[0].to_string());
-                        parts[1] = Some(digits(pair[1])).filter(|d| !d.is_empty());
-                        k += 1;
-                        continue;
-                    }
+        if let (Part::Symbol, Some(next)) = (p, hits.get(k)) {
+            let between = &text[h.end..next.start.max(h.end)];
+            if rules.keywords[next.kw].part == Some(Part::Number) && between.chars().count() <= 1 {
+                let v = value_start(next.end);
+                let pair: Vec<&str> = v
+                    .split(|ch: char| ch.is_whitespace() || "、。,;()（）「」".contains(ch))
+                    .next()
+                    .unwrap_or("")
+                    .splitn(2, ['.', '・', '-', '/'])
+                    .collect();
+                if pair.len() == 2 && !pair[0].is_empty() && !pair[1].is_empty() {
+                    parts[0] = Some(pair[0].to_string());
+                    parts[1] = Some(digits(pair[1])).filter(|d| !d.is_empty());
+                    k += 1;
+                    continue;
                 }
             }
         }
