@@ -407,7 +407,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
     let ctx = &rules.context;
     let mut canonical = String::new();
     for c in &scratch.cands {
-        let Some(rule_ids) = rules.shapes.get(c.sig.as_str()) else {
+        let Some(rule_ids) = rules.rules_for_shape(c.sig.as_str()) else {
             continue;
         };
         // An amount, a count or a date right after the value.
@@ -685,12 +685,11 @@ fn nearest_label(
     // A label of another rule for the same shape, or (for a group rule) a part label, speaks
     // for something else.
     let rivals = |kw: &crate::patterns::Keyword| {
-        (has_parts && kw.part.is_some())
-            || kw
-                .labels
-                .iter()
-                .any(|&l| l != ri && rules.rules[l].shapes.iter().any(|s| rules.rules[ri].shapes.contains(s)))
+        (has_parts && kw.part.is_some()) || kw.labels.iter().any(|&l| l != ri && rules.shares_shape[ri][l])
     };
+    // Characters between a keyword and the value, counted once as the walk goes back.
+    let mut dist = 0;
+    let mut counted_to = pos;
     for (k, h) in hits[..end].iter().enumerate().rev() {
         if h.start < lo {
             break;
@@ -700,7 +699,8 @@ fn nearest_label(
         if !is_label && !kw.negative && !rivals(kw) {
             continue;
         }
-        let dist = chars(&b[h.end..pos]);
+        dist += chars(&b[h.end..counted_to]);
+        counted_to = h.end;
         if dist > weak {
             break;
         }

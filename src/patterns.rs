@@ -3,7 +3,7 @@
 //! value shapes to the rules that accept them.
 
 use crate::validate::Validator;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -181,8 +181,11 @@ pub struct RuleSet {
     pub keywords: Vec<Keyword>,
     /// Over the lower-cased folded text; pattern id = index into `keywords`.
     pub automaton: AhoCorasick,
-    /// Shape signature (`N12`, `N4-N4-N4`, `A2N7`...) to rules.
-    pub shapes: HashMap<String, Vec<usize>>,
+    /// Shape signature (`N12`, `N4-N4-N4`, `A2N7`...) and the rules that accept it; a dozen
+    /// entries, searched linearly (cheaper than hashing per candidate).
+    pub shapes: Vec<(String, Vec<usize>)>,
+    /// `shares_shape[a][b]`: rules a and b accept a common shape (their labels are rivals).
+    pub shares_shape: Vec<Vec<bool>>,
     /// Negative suffixes (amounts, counts, dates).
     pub suffixes: Vec<String>,
     /// A short hash of the rule files: changes whenever any rule changes.
@@ -219,7 +222,7 @@ impl RuleSet {
         }
         hasher.update(context.as_bytes());
         let context: ContextSettings = toml::from_str(context).map_err(|e| anyhow::anyhow!("context.toml: {e}"))?;
-        let mut shapes: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut shapes: Vec<(String, Vec<usize>)> = Vec::new();
         let mut by_text: HashMap<String, Keyword> = HashMap::new();
         fn entry<'a>(m: &'a mut HashMap<String, Keyword>, t: &str) -> &'a mut Keyword {
             let key = crate::fold::Folded::new(t).text.to_ascii_lowercase();
@@ -236,7 +239,10 @@ impl RuleSet {
             }
             for s in &r.shapes {
                 validate_shape(s).map_err(|e| anyhow::anyhow!("{}: shape {s}: {e}", r.id))?;
-                shapes.entry(s.clone()).or_default().push(i);
+                match shapes.iter_mut().find(|(k, _)| k == s) {
+                    Some((_, v)) => v.push(i),
+                    None => shapes.push((s.clone(), vec![i])),
+                }
             }
             for l in &r.labels {
                 entry(&mut by_text, l).labels.push(i);
@@ -266,10 +272,21 @@ impl RuleSet {
         }
         // Longer keywords first: with leftmost-first matching the longest label at a position wins.
         keywords.sort_by(|a, b| b.text.len().cmp(&a.text.len()).then(a.text.cmp(&b.text)));
+        // Too many keywords for the SIMD prefilter: a full DFA is the fastest automaton left.
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(keywords.iter().map(|k| k.text.as_bytes()))?;
         let suffixes = context.negative.suffixes.clone();
+        let shares_shape = rules
+            .iter()
+            .map(|a| {
+                rules
+                    .iter()
+                    .map(|b| a.shapes.iter().any(|s| b.shapes.contains(s)))
+                    .collect()
+            })
+            .collect();
         let version = hex::encode(&hasher.finalize()[..8]);
         Ok(RuleSet {
             rules,
@@ -277,9 +294,16 @@ impl RuleSet {
             keywords,
             automaton,
             shapes,
+            shares_shape,
             suffixes,
             version,
         })
+    }
+
+    /// The rules that accept a shape signature.
+    #[inline]
+    pub fn rules_for_shape(&self, sig: &str) -> Option<&[usize]> {
+        self.shapes.iter().find(|(k, _)| k == sig).map(|(_, v)| v.as_slice())
     }
 
     /// The index of the rule with this id.
