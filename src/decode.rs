@@ -38,13 +38,18 @@ pub fn sniff(prefix: &[u8]) -> Sniff {
     if nuls > 0 {
         return Sniff::Binary;
     }
+    // Not clean UTF-8: whichever of UTF-8, Shift_JIS and EUC-JP decodes with the fewest errors
+    // (UTF-8 first on a tie: a stray byte in a UTF-8 file is not another encoding).
+    let utf8 = malformed(UTF_8, prefix);
     let sjis = malformed(SHIFT_JIS, prefix);
     let euc = malformed(EUC_JP, prefix);
-    let (encoding, errors) = if sjis.0 < euc.0 || (sjis.0 == euc.0 && sjis.1 <= euc.1) {
-        (SHIFT_JIS, sjis.0)
-    } else {
-        (EUC_JP, euc.0)
-    };
+    let mut best = (UTF_8, utf8);
+    for cand in [(SHIFT_JIS, sjis), (EUC_JP, euc)] {
+        if cand.1 < best.1 {
+            best = cand;
+        }
+    }
+    let (encoding, (errors, _)) = best;
     // More than 2% undecodable sequences: not text in any encoding we know.
     if errors * 50 > prefix.len().max(1) {
         return Sniff::Binary;
@@ -158,6 +163,9 @@ pub struct TextReader<R> {
     pub bytes_read: u64,
     /// Replacement characters produced for malformed input.
     pub malformed: u64,
+    encoding: &'static Encoding,
+    /// The prefix was pure ASCII, so "UTF-8" was a guess: the first non-ASCII bytes decide.
+    provisional: bool,
 }
 
 impl<R: Read> TextReader<R> {
@@ -165,6 +173,7 @@ impl<R: Read> TextReader<R> {
     /// said; a BOM of `bom` bytes at the start of `prefix` is skipped.
     pub fn new(inner: R, prefix: Vec<u8>, encoding: &'static Encoding, bom: usize) -> TextReader<R> {
         let end = prefix.len();
+        let provisional = encoding == UTF_8 && bom == 0 && prefix.is_ascii();
         let mut buf = prefix;
         if buf.len() < 64 * 1024 {
             buf.resize(64 * 1024, 0);
@@ -179,7 +188,14 @@ impl<R: Read> TextReader<R> {
             finished: false,
             bytes_read: end as u64,
             malformed: 0,
+            encoding,
+            provisional,
         }
+    }
+
+    /// The encoding text is decoded from (it can change once, after an ASCII-only prefix).
+    pub fn encoding(&self) -> &'static Encoding {
+        self.encoding
     }
 
     /// Appends up to about `max` bytes of decoded text to `out`. Returns false once the stream is
@@ -204,6 +220,18 @@ impl<R: Read> TextReader<R> {
                 self.end = n;
                 if n == 0 {
                     self.eof = true;
+                }
+                if self.provisional {
+                    if let Some(p) = self.buf[..n].iter().position(|b| !b.is_ascii()) {
+                        self.provisional = false;
+                        // Everything so far was ASCII: the decoder holds no state to lose.
+                        if let Sniff::Text { encoding, .. } = sniff(&self.buf[p..n]) {
+                            if encoding == SHIFT_JIS || encoding == EUC_JP {
+                                self.encoding = encoding;
+                                self.decoder = encoding.new_decoder_without_bom_handling();
+                            }
+                        }
+                    }
                 }
             }
             let src = &self.buf[self.start..self.end];

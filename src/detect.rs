@@ -24,8 +24,9 @@ pub struct FieldInfo {
 impl FieldInfo {
     /// Reads what `key` (a header or the last keys of a path) says, displayed as `name`.
     pub fn new(rules: &RuleSet, name: String, keys: &[&str]) -> FieldInfo {
+        // Names are shown in reports: one that holds a value is masked like a value.
         let mut f = FieldInfo {
-            name,
+            name: crate::report::redact(&name),
             ..Default::default()
         };
         for key in keys {
@@ -40,7 +41,7 @@ impl FieldInfo {
                     f.label_text = None;
                 } else if !kw.labels.is_empty() {
                     f.labels = kw.labels.clone();
-                    f.label_text = Some((*key).to_string());
+                    f.label_text = Some(crate::report::redact(key));
                     f.negative = None;
                 }
                 if kw.part.is_some() && f.part.is_none() {
@@ -52,7 +53,7 @@ impl FieldInfo {
                 if f.negative.is_none() && r.columns.iter().any(|c| norm.contains(c.as_str())) && !f.labels.contains(&i)
                 {
                     f.labels.push(i);
-                    f.label_text.get_or_insert_with(|| (*key).to_string());
+                    f.label_text.get_or_insert_with(|| crate::report::redact(key));
                 }
             }
             if !f.labels.is_empty() || f.negative.is_some() || f.part.is_some() {
@@ -157,16 +158,11 @@ fn is_alnum(b: u8) -> bool {
 pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
     let b = text.as_bytes();
     let n = b.len();
-    let mut i = from;
-    // A piece that starts inside a run (a forced cut) skips the rest of that run: it was seen
-    // whole at the end of the previous piece.
-    if from > 0 && from < n && is_alnum(b[from - 1]) {
-        while i < n
-            && (is_alnum(b[i]) || (matches!(b[i], b'-' | b'.' | b' ') && i + 1 < n && b[i + 1].is_ascii_digit()))
-        {
-            i += 1;
-        }
-    }
+    // Tokens are found from the start of the text (the context before `from` included), so a
+    // run that straddles `from` is seen whole and, starting before `from`, is left out: the
+    // previous piece reported it.
+    let first = out.len();
+    let mut i = 0;
     while i < n {
         if !is_alnum(b[i]) {
             i += 1;
@@ -257,6 +253,8 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
         });
         i = j;
     }
+    let before = out[first..].partition_point(|c| c.start < from);
+    out.drain(first..first + before);
 }
 
 fn word_end(b: &[u8], mut i: usize) -> usize {

@@ -128,11 +128,13 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
             .transpose()?
             .or(file.follow_symlinks)
             .unwrap_or(false);
-    let key_file = args.hash_key_file.or(file.hash_key_file.map(PathBuf::from));
-    let (hash_key, key_provided) = if let Some(p) = key_file {
-        (config::read_key_file(&p)?, true)
+    // Command line (or APPISCAN_HASH_KEY_FILE), then APPISCAN_HASH_KEY, then the settings file.
+    let (hash_key, key_provided) = if let Some(p) = &args.hash_key_file {
+        (config::read_key_file(p)?, true)
     } else if let Some(k) = env("APPISCAN_HASH_KEY") {
         (k.into_bytes(), true)
+    } else if let Some(p) = &file.hash_key_file {
+        (config::read_key_file(Path::new(p))?, true)
     } else {
         let mut k = vec![0u8; 32];
         getrandom::getrandom(&mut k).map_err(|e| anyhow::anyhow!("no random key: {e}"))?;

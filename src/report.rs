@@ -260,6 +260,35 @@ pub fn mask(text: &str) -> String {
         .collect()
 }
 
+/// A name that may hold a value (a CSV header that was really data, a JSON key that is a
+/// number): every run of letters and digits with six or more digits in it is masked like a value.
+pub fn redact(name: &str) -> String {
+    let is_id = |c: char| crate::fold::fold_char(c, false, false).is_ascii_alphanumeric();
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_id(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let j = (i..chars.len()).find(|&k| !is_id(chars[k])).unwrap_or(chars.len());
+        let run: String = chars[i..j].iter().collect();
+        let digits = run
+            .chars()
+            .filter(|&c| crate::fold::fold_char(c, false, false).is_ascii_digit())
+            .count();
+        if digits >= 6 {
+            out.push_str(&mask(&run));
+        } else {
+            out.push_str(&run);
+        }
+        i = j;
+    }
+    out
+}
+
 /// HMAC-SHA256 of the canonical value under `key`, as lowercase hex (SPEC §6).
 pub fn fingerprint(key: &[u8], canonical: &str) -> String {
     use hmac::{Hmac, Mac};
@@ -277,6 +306,16 @@ mod tests {
         assert_eq!(mask("1234-5678-9018"), "****-****-9018");
         assert_eq!(mask("１２３４ ５６７８ ９０１８"), "**** **** ９０１８");
         assert_eq!(mask("TK1234567"), "*****4567");
+    }
+
+    #[test]
+    fn names_holding_values_are_redacted() {
+        assert_eq!(redact("$.913909960300.my_number"), "$.********0300.my_number");
+        assert_eq!(
+            redact("マイナンバー:５２６０１８１５９０８４"),
+            "マイナンバー:********９０８４"
+        );
+        assert_eq!(redact("address_line2"), "address_line2");
     }
 
     #[test]

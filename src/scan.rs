@@ -494,7 +494,7 @@ pub fn scan_reader(
             format!(
                 "{} malformed byte sequence(s) for {}; the rest of the file was scanned",
                 reader.malformed,
-                decode::encoding_name(encoding)
+                decode::encoding_name(reader.encoding())
             ),
         ));
     }

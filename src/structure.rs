@@ -168,8 +168,21 @@ impl Structure {
             self.csv.header_done = true;
             let names: Vec<String> = row.iter().map(|&(s, e)| unquote(&text[s..e])).collect();
             // A header names its columns; a first row of values is data.
+            // A header names its columns: no cell is empty, none is a number, none holds a
+            // value-sized digit run (a first row of data is not a header).
             let looks_like_header = names.iter().all(|n| {
+                let mut run = 0;
+                let mut longest = 0;
+                for c in n.chars() {
+                    if crate::fold::fold_char(c, false, false).is_ascii_digit() {
+                        run += 1;
+                        longest = longest.max(run);
+                    } else {
+                        run = 0;
+                    }
+                }
                 !n.is_empty()
+                    && longest < 6
                     && !n
                         .bytes()
                         .all(|c| c.is_ascii_digit() || c == b'-' || c == b' ' || c == b'.')
