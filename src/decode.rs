@@ -221,16 +221,19 @@ impl<R: Read> TextReader<R> {
                 if n == 0 {
                     self.eof = true;
                 }
-                if self.provisional {
-                    if let Some(p) = self.buf[..n].iter().position(|b| !b.is_ascii()) {
-                        self.provisional = false;
-                        // Everything so far was ASCII: the decoder holds no state to lose.
-                        if let Sniff::Text { encoding, .. } = sniff(&self.buf[p..n]) {
-                            if encoding == SHIFT_JIS || encoding == EUC_JP {
-                                self.encoding = encoding;
-                                self.decoder = encoding.new_decoder_without_bom_handling();
-                            }
-                        }
+                let first_non_ascii = if self.provisional {
+                    self.buf[..n].iter().position(|b| !b.is_ascii())
+                } else {
+                    None
+                };
+                if let Some(p) = first_non_ascii {
+                    self.provisional = false;
+                    // Everything so far was ASCII: the decoder holds no state to lose.
+                    if let Sniff::Text { encoding, .. } = sniff(&self.buf[p..n])
+                        && (encoding == SHIFT_JIS || encoding == EUC_JP)
+                    {
+                        self.encoding = encoding;
+                        self.decoder = encoding.new_decoder_without_bom_handling();
                     }
                 }
             }
