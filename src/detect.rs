@@ -19,6 +19,14 @@ pub struct FieldInfo {
     pub negative: Option<String>,
     /// The field holds one part of a health-insurance group.
     pub part: Option<Part>,
+    /// The field identifies a person (a name, an id, a birth date, an identification code).
+    pub person: bool,
+    /// Sensitive rules the field name names (`病名`, `diagnosis`).
+    pub sensitive: Vec<usize>,
+    /// Biometric rules the field name names (`face_embedding`, `声紋`).
+    pub biometric: Vec<usize>,
+    /// The column word behind `sensitive` or `biometric`, for evidence.
+    pub topic_text: Option<String>,
 }
 
 impl FieldInfo {
@@ -60,7 +68,66 @@ impl FieldInfo {
                 break;
             }
         }
+        f.classify_topics(rules, keys);
         f
+    }
+
+    /// Sensitive, biometric and person meaning of the name. The field's own name decides for
+    /// sensitive and person; for biometrics the parent key joins in (`face` › `embedding`).
+    fn classify_topics(&mut self, rules: &RuleSet, keys: &[&str]) {
+        use crate::patterns::Kind;
+        let Some(own) = keys.first() else { return };
+        let folded = Folded::new(own).text.to_ascii_lowercase();
+        for hit in crate::topics::topic_hits(rules, &folded) {
+            let t = &rules.topics[hit.kw];
+            if t.exclude {
+                continue;
+            }
+            if t.person {
+                self.person = true;
+            }
+            for &r in &t.rules {
+                if !self.sensitive.contains(&r) {
+                    self.sensitive.push(r);
+                    self.topic_text.get_or_insert_with(|| crate::report::redact(own));
+                }
+            }
+        }
+        let own_norm = crate::patterns::normalize_name(own);
+        if rules.persons.columns.contains(&own_norm) {
+            self.person = true;
+        }
+        let joined: String = keys.iter().rev().map(|k| crate::patterns::normalize_name(k)).collect();
+        let joined_folded: String = keys
+            .iter()
+            .rev()
+            .map(|k| Folded::new(k).text.to_ascii_lowercase())
+            .collect();
+        for (i, r) in rules.rules.iter().enumerate() {
+            match r.kind {
+                Kind::Sensitive => {
+                    if r.columns.iter().any(|c| own_norm.contains(c.as_str())) && !self.sensitive.contains(&i) {
+                        self.sensitive.push(i);
+                        self.topic_text.get_or_insert_with(|| crate::report::redact(own));
+                    }
+                }
+                Kind::Biometric => {
+                    let named = r.columns.iter().any(|c| joined.contains(c.as_str()))
+                        || r.labels.iter().any(|l| joined_folded.contains(&l.to_ascii_lowercase()));
+                    if named && !self.biometric.contains(&i) {
+                        self.biometric.push(i);
+                        self.topic_text.get_or_insert_with(|| crate::report::redact(own));
+                    }
+                }
+                Kind::Code => {}
+            }
+        }
+        // Only identification-code rules label values by shape; a field holding a code
+        // identifies a person.
+        self.labels.retain(|&i| rules.rules[i].kind == Kind::Code);
+        if !self.labels.is_empty() && self.negative.is_none() {
+            self.person = true;
+        }
     }
 }
 
@@ -98,6 +165,8 @@ pub struct Detection {
     pub evidence: Vec<String>,
     /// Index into the unit's fields.
     pub field: Option<usize>,
+    /// What reports show instead of the masked match (a description of a template, a keyword).
+    pub display: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -571,6 +640,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                     validated,
                     evidence: parts,
                     field: cell.map(|cl| cl.field),
+                    display: None,
                 });
                 best = Some((v, g));
             }
@@ -621,12 +691,14 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                 validated: v.validated,
                 evidence,
                 field: cell.map(|cl| cl.field),
+                display: None,
             }),
         }
     }
     if text.contains("<<") {
         mrz(rules, text, unit, out);
     }
+    crate::topics::detect_topics(rules, unit, &scratch.lower, out);
 }
 
 /// How far back (and, for health-insurance parts, forward) context is looked for: enough for the
@@ -756,7 +828,7 @@ fn label_line_above(rules: &RuleSet, b: &[u8], label_end: usize, line_start: usi
 }
 
 /// The end of the paragraph that contains `from`: the start of the first blank line, or `limit`.
-fn blank_line_after(text: &str, from: usize, limit: usize) -> usize {
+pub(crate) fn blank_line_after(text: &str, from: usize, limit: usize) -> usize {
     let b = &text.as_bytes()[..limit];
     let mut i = from;
     while let Some(p) = memchr::memchr(b'\n', &b[i..]) {
@@ -774,7 +846,7 @@ fn blank_line_after(text: &str, from: usize, limit: usize) -> usize {
 }
 
 /// The start of the paragraph that contains `to`: just after the last blank line, or `floor`.
-fn blank_line_before(text: &str, to: usize, floor: usize) -> usize {
+pub(crate) fn blank_line_before(text: &str, to: usize, floor: usize) -> usize {
     let b = &text.as_bytes()[floor..to];
     let mut end = b.len();
     while let Some(p) = memchr::memrchr(b'\n', &b[..end]) {
@@ -1005,10 +1077,28 @@ fn mrz(rules: &RuleSet, text: &str, unit: &Unit, out: &mut Vec<Detection>) {
                     format!("nationality:{}", nat.trim_end_matches('<')),
                 ],
                 field: cell_at(unit.cells, off).map(|c| c.field),
+                display: None,
             });
         }
         line_start = line_end + 1;
     }
+}
+
+/// Detects in a string read as the file `name` (CSV, JSON Lines or text by its extension), as
+/// one unit: for tests and rule examples.
+pub fn detect_named(rules: &RuleSet, name: &str, text: &str) -> Vec<Detection> {
+    let folded = Folded::new(text);
+    let mut st = crate::structure::Structure::new(crate::structure::Format::guess(name, text));
+    st.parse(rules, &folded.text, 0);
+    let unit = Unit {
+        folded: &folded,
+        scan_from: 0,
+        cells: &st.cells,
+        fields: &st.fields,
+    };
+    let mut out = Vec::new();
+    detect(rules, &unit, &mut Scratch::default(), &mut out);
+    out
 }
 
 /// Detects in a plain string (no fields): for tests, examples and `rules --check`.

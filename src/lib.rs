@@ -9,4 +9,5 @@ pub mod patterns;
 pub mod report;
 pub mod scan;
 pub mod structure;
+pub mod topics;
 pub mod validate;

@@ -9,7 +9,11 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The pattern files compiled into the binary, by name.
-pub const BUILTIN: &[(&str, &str)] = &[("jp.toml", include_str!("../patterns/jp.toml"))];
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("jp.toml", include_str!("../patterns/jp.toml")),
+    ("biometric.toml", include_str!("../patterns/biometric.toml")),
+    ("sensitive.toml", include_str!("../patterns/sensitive.toml")),
+];
 const CONTEXT: &str = include_str!("../patterns/context.toml");
 
 /// Confidence bands of SPEC §7, ordered.
@@ -40,9 +44,10 @@ impl Confidence {
 }
 
 /// What happens to a value of this rule that has no label at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unlabelled {
+    #[default]
     Drop,
     Low,
     Medium,
@@ -74,6 +79,12 @@ pub struct Parts {
 pub struct PositiveExample {
     pub text: String,
     pub confidence: Confidence,
+    /// Read the text as this file (`x.csv`, `x.jsonl`): structure gives columns and keys.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// How many findings of the rule (default 1), all at `confidence`.
+    #[serde(default)]
+    pub count: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,6 +92,30 @@ pub struct NegativeExample {
     pub text: String,
     /// `none`, `low` or `medium`: the highest confidence the rule may reach on this text.
     pub max: String,
+    #[serde(default)]
+    pub file: Option<String>,
+}
+
+/// How a rule finds things: by value shape (identification codes), by keywords and column
+/// names in records about people (sensitive categories), or by data signatures (biometrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Code,
+    Sensitive,
+    Biometric,
+}
+
+impl Default for Score {
+    fn default() -> Self {
+        Score {
+            shape: 0.0,
+            checksum: 0.0,
+            strong_label: 0.0,
+            weak_label: 0.0,
+        }
+    }
 }
 
 /// One rule as written in `patterns/`.
@@ -91,10 +126,33 @@ pub struct Rule {
     pub name_en: String,
     pub category: String,
     pub legal_basis: String,
+    #[serde(default)]
+    pub kind: Kind,
+    #[serde(default)]
     pub shapes: Vec<String>,
+    /// Sensitive rules: words that name the category (Japanese, and English matched at a word
+    /// start, case-insensitively).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Longer phrases that contain a keyword but mean something else (`システム障害`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Biometric rules: lengths of feature vectors of this modality.
+    #[serde(default)]
+    pub dims: Vec<usize>,
+    /// Biometric rules: magic bytes of standard records (`FMR\u0000`).
+    #[serde(default)]
+    pub magic: Vec<String>,
+    /// Biometric rules: sizes in bytes of raw templates (an IrisCode is 256 bytes).
+    #[serde(default)]
+    pub template_bytes: Vec<usize>,
+    /// biometric.dna: STR locus names; a record naming enough of them with alleles is a profile.
+    #[serde(default)]
+    pub loci: Vec<String>,
     #[serde(default)]
     pub validator: Option<String>,
     /// Unlabelled values: dropped, or capped at this band.
+    #[serde(default)]
     pub unlabelled: Unlabelled,
     /// Unlabelled values without separators (a bare digit run): if set, overrides `unlabelled`.
     #[serde(default)]
@@ -105,11 +163,13 @@ pub struct Rule {
     pub bare_needs_strong_label: bool,
     #[serde(default)]
     pub placeholders: Vec<String>,
+    #[serde(default)]
     pub labels: Vec<String>,
     #[serde(default)]
     pub columns: Vec<String>,
     #[serde(default)]
     pub enclosed: Vec<Enclosed>,
+    #[serde(default)]
     pub score: Score,
     #[serde(default)]
     pub parts: Option<Parts>,
@@ -125,6 +185,36 @@ pub struct Rule {
 #[derive(Debug, Deserialize)]
 struct RuleFile {
     rule: Vec<Rule>,
+    #[serde(default)]
+    persons: Option<Persons>,
+}
+
+/// What identifies a person in a record or a paragraph (`sensitive.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Persons {
+    /// In text, and inside column names.
+    pub words: Vec<String>,
+    /// Longer phrases containing a person word that identify nobody (`皆さん`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// ASCII column and key names, compared normalized and whole.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Values of a sensitive column that say "nothing" (`なし`).
+    #[serde(default)]
+    pub empty_values: Vec<String>,
+}
+
+/// One keyword of the topic automaton (sensitive words, their false friends, person cues).
+#[derive(Debug, Clone, Default)]
+pub struct TopicKeyword {
+    pub text: String,
+    /// Sensitive rules this keyword names.
+    pub rules: Vec<usize>,
+    /// A false friend: matched only to hide the keywords inside it.
+    pub exclude: bool,
+    pub person: bool,
+    pub ascii: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -190,6 +280,10 @@ pub struct RuleSet {
     pub suffixes: Vec<String>,
     /// A short hash of the rule files: changes whenever any rule changes.
     pub version: String,
+    pub persons: Persons,
+    pub topics: Vec<TopicKeyword>,
+    /// Over the lower-cased folded text; pattern id = index into `topics`.
+    pub topic_automaton: AhoCorasick,
 }
 
 /// Lower-cases ASCII, folds full-width forms and drops `_`, `-`, `.`, spaces: how column and key
@@ -215,11 +309,17 @@ impl RuleSet {
         use sha2::Digest;
         let mut hasher = sha2::Sha256::new();
         let mut rules = Vec::new();
+        let mut persons = Persons::default();
         for (name, text) in files {
             hasher.update(text.as_bytes());
             let f: RuleFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             rules.extend(f.rule);
+            if let Some(p) = f.persons {
+                persons = p;
+            }
         }
+        persons.columns = persons.columns.iter().map(|c| normalize_name(c)).collect();
+        persons.empty_values = persons.empty_values.iter().map(|v| v.to_lowercase()).collect();
         hasher.update(context.as_bytes());
         let context: ContextSettings = toml::from_str(context).map_err(|e| anyhow::anyhow!("context.toml: {e}"))?;
         let mut shapes: Vec<(String, Vec<usize>)> = Vec::new();
@@ -288,6 +388,37 @@ impl RuleSet {
             })
             .collect();
         let version = hex::encode(&hasher.finalize()[..8]);
+        let mut topic_map: HashMap<String, TopicKeyword> = HashMap::new();
+        fn topic<'a>(m: &'a mut HashMap<String, TopicKeyword>, t: &str) -> &'a mut TopicKeyword {
+            let key = crate::fold::Folded::new(t).text.to_ascii_lowercase();
+            m.entry(key.clone()).or_insert_with(|| TopicKeyword {
+                ascii: key.is_ascii(),
+                text: key,
+                ..Default::default()
+            })
+        }
+        for (i, r) in rules.iter().enumerate() {
+            if r.kind == Kind::Sensitive {
+                for k in &r.keywords {
+                    topic(&mut topic_map, k).rules.push(i);
+                }
+                for k in &r.exclude {
+                    topic(&mut topic_map, k).exclude = true;
+                }
+            }
+        }
+        for w in &persons.words {
+            topic(&mut topic_map, w).person = true;
+        }
+        for w in &persons.exclude {
+            topic(&mut topic_map, w).exclude = true;
+        }
+        let mut topics: Vec<TopicKeyword> = topic_map.into_values().collect();
+        topics.sort_by(|a, b| b.text.len().cmp(&a.text.len()).then(a.text.cmp(&b.text)));
+        let topic_automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(topics.iter().map(|k| k.text.as_bytes()))?;
         Ok(RuleSet {
             rules,
             context,
@@ -297,6 +428,9 @@ impl RuleSet {
             shares_shape,
             suffixes,
             version,
+            persons,
+            topics,
+            topic_automaton,
         })
     }
 

@@ -380,6 +380,39 @@ pub fn scan_reader(
     }
     let (encoding, bom) = match decode::sniff(&prefix) {
         Sniff::Binary => {
+            // A biometric record file (ISO/IEC 19794 `FMR`, `FAC`, `IIR`…, genome binaries) is
+            // found by its magic; any other binary file is skipped.
+            if let Some((ri, magic)) = crate::topics::magic_rule(rules, &prefix) {
+                let rule = &rules.rules[ri];
+                let mut canonical = String::with_capacity(128);
+                for b in prefix.iter().take(64) {
+                    canonical.push_str(&format!("{b:02x}"));
+                }
+                let finding = Finding {
+                    kind: "finding",
+                    rule: rule.id.clone(),
+                    category: rule.category.clone(),
+                    confidence: "high",
+                    score: 0.95,
+                    path: shown.to_string(),
+                    member,
+                    line: None,
+                    column: None,
+                    field: None,
+                    masked: format!("<{magic} record file>"),
+                    fingerprint: report::fingerprint(&cfg.hash_key, &canonical),
+                    validated: false,
+                    evidence: vec![format!("magic:{magic}")],
+                    legal_basis: rule.legal_basis.clone(),
+                    value: None,
+                };
+                let keep = Confidence::High >= cfg.min_confidence;
+                return FileResult {
+                    findings: if keep { vec![finding] } else { Vec::new() },
+                    bytes: prefix.len() as u64,
+                    ..Default::default()
+                };
+            }
             return FileResult {
                 skipped: Some("binary"),
                 ..Default::default()
@@ -607,10 +640,10 @@ fn make_finding(
         line: Some(line),
         column: Some(column),
         field: d.field.map(|f| fields[f].name.clone()),
-        masked: if grouped {
-            report::mask(&d.canonical)
-        } else {
-            report::mask(raw)
+        masked: match &d.display {
+            Some(text) => text.clone(),
+            None if grouped => report::mask(&d.canonical),
+            None => report::mask(raw),
         },
         fingerprint: report::fingerprint(&cfg.hash_key, &d.canonical),
         validated: d.validated,
