@@ -26,6 +26,14 @@ pub struct FileConfig {
     pub show_values: Option<bool>,
     #[serde(alias = "follow_symlinks")]
     pub follow_symlinks: Option<bool>,
+    #[serde(alias = "max_depth")]
+    pub max_depth: Option<usize>,
+    #[serde(alias = "max_expanded_bytes")]
+    pub max_expanded_bytes: Option<String>,
+    #[serde(alias = "max_ratio")]
+    pub max_ratio: Option<u64>,
+    #[serde(alias = "max_members")]
+    pub max_members: Option<u64>,
 }
 
 impl FileConfig {

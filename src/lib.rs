@@ -2,9 +2,11 @@
 //! source (what bytes) → decode (what text) → detect (what findings) → report (who reads it).
 
 pub mod config;
+pub mod container;
 pub mod decode;
 pub mod detect;
 pub mod fold;
+pub mod office;
 pub mod patterns;
 pub mod report;
 pub mod scan;

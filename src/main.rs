@@ -71,6 +71,18 @@ struct ScanArgs {
     /// Follow symbolic links while walking directories (loops are detected and reported).
     #[arg(long)]
     follow_symlinks: bool,
+    /// Containers (zip, tar, gzip…) nested deeper than this are not opened [default: 10].
+    #[arg(long, env = "APPISCAN_MAX_DEPTH")]
+    max_depth: Option<usize>,
+    /// Decompressed bytes allowed per input file [default: 256G].
+    #[arg(long, env = "APPISCAN_MAX_EXPANDED_BYTES")]
+    max_expanded_bytes: Option<String>,
+    /// Largest decompressed/compressed ratio of one stream or member (zip bombs) [default: 250].
+    #[arg(long, env = "APPISCAN_MAX_RATIO")]
+    max_ratio: Option<u64>,
+    /// Archive members allowed per input file [default: 1000000].
+    #[arg(long, env = "APPISCAN_MAX_MEMBERS")]
+    max_members: Option<u64>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -140,6 +152,16 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
         getrandom::getrandom(&mut k).map_err(|e| anyhow::anyhow!("no random key: {e}"))?;
         (k, false)
     };
+    let d = appiscan::container::Limits::default();
+    let limits = appiscan::container::Limits {
+        max_depth: args.max_depth.or(file.max_depth).unwrap_or(d.max_depth),
+        max_expanded: match args.max_expanded_bytes.or(file.max_expanded_bytes) {
+            Some(s) => config::parse_size(&s)?,
+            None => d.max_expanded,
+        },
+        max_ratio: args.max_ratio.or(file.max_ratio).unwrap_or(d.max_ratio),
+        max_members: args.max_members.or(file.max_members).unwrap_or(d.max_members),
+    };
     let cfg = ScanConfig {
         targets: args.targets,
         min_confidence,
@@ -151,6 +173,7 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
         key_provided,
         show_values,
         follow_symlinks,
+        limits,
     };
     Ok((cfg, format, output))
 }

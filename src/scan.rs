@@ -20,8 +20,6 @@ pub const PIECE: usize = 1 << 20;
 const CONTEXT_TAIL: usize = 1536;
 /// Bytes of the next piece visible after a piece, so a value at the end is seen whole.
 const LOOKAHEAD: usize = 128;
-/// Bytes read to decide a file's encoding.
-const SNIFF_BYTES: usize = 64 * 1024;
 
 /// Everything a scan needs, already resolved from options, environment and config file.
 #[derive(Debug, Clone)]
@@ -38,6 +36,8 @@ pub struct ScanConfig {
     pub key_provided: bool,
     pub show_values: bool,
     pub follow_symlinks: bool,
+    /// Container limits (depth, expanded bytes, ratio, members).
+    pub limits: crate::container::Limits,
 }
 
 /// What a scan ended with.
@@ -69,6 +69,8 @@ pub struct FileResult {
     pub bytes: u64,
     /// Set when the file was skipped, with the reason.
     pub skipped: Option<&'static str>,
+    /// Archive members skipped, by reason (binary members of a zip…).
+    pub member_skipped: BTreeMap<&'static str, u64>,
 }
 
 enum Msg {
@@ -161,6 +163,9 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
                         } else {
                             summary.files_scanned += 1;
                             summary.bytes_scanned += fr.bytes;
+                        }
+                        for (reason, n) in &fr.member_skipped {
+                            *summary.files_skipped.entry(format!("member_{reason}")).or_default() += n;
                         }
                         for f in &fr.findings {
                             *summary.findings.entry(f.rule.clone()).or_default() += 1;
@@ -314,7 +319,9 @@ pub fn scan_path(rules: &RuleSet, cfg: &ScanConfig, w: &mut Worker, path: &Path,
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    scan_reader(rules, cfg, w, shown, &name, None, Box::new(file))
+    let mut ctx = Ctx::new(rules, cfg, shown);
+    crate::container::scan_stream(&mut ctx, w, Box::new(file), &name, Vec::new(), 0, Some(path));
+    ctx.result
 }
 
 fn error_result(path: &str, member: Option<Vec<String>>, kind: &'static str, msg: String) -> FileResult {
@@ -322,12 +329,6 @@ fn error_result(path: &str, member: Option<Vec<String>>, kind: &'static str, msg
         errors: vec![ErrorRecord::new(path, member, kind, msg)],
         ..Default::default()
     }
-}
-
-fn read_prefix(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(n);
-    r.take(n as u64).read_to_end(&mut buf)?;
-    Ok(buf)
 }
 
 /// Counts the bytes read through it (the compressed size of a gzip stream).
@@ -344,7 +345,8 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// Scans a stream: gzip is unpacked, the encoding sniffed, the text read in pieces.
+/// Scans a stream: containers are unpacked (see `container`), the encoding sniffed, the text
+/// read in pieces.
 pub fn scan_reader(
     rules: &RuleSet,
     cfg: &ScanConfig,
@@ -352,32 +354,80 @@ pub fn scan_reader(
     shown: &str,
     name: &str,
     member: Option<Vec<String>>,
-    mut reader: Box<dyn Read + '_>,
+    reader: Box<dyn Read + '_>,
 ) -> FileResult {
-    let mut prefix = match read_prefix(&mut reader, SNIFF_BYTES) {
-        Ok(p) => p,
-        Err(e) => return error_result(shown, member, "io", e.to_string()),
-    };
-    let mut member = member;
-    let mut name = name.to_string();
-    if prefix.starts_with(&[0x1f, 0x8b]) {
-        let inner_name = name
-            .strip_suffix(".gz")
-            .or_else(|| name.strip_suffix(".GZ"))
-            .unwrap_or(&name)
-            .to_string();
-        let gz = flate2::read::MultiGzDecoder::new(io::Cursor::new(prefix).chain(reader));
-        reader = Box::new(gz);
-        prefix = match read_prefix(&mut reader, SNIFF_BYTES) {
-            Ok(p) => p,
-            Err(e) => return error_result(shown, member, "decode", format!("gzip: {e}")),
-        };
-        member.get_or_insert_with(Vec::new).push(inner_name.clone());
-        name = inner_name;
+    let mut ctx = Ctx::new(rules, cfg, shown);
+    crate::container::scan_stream(&mut ctx, w, reader, name, member.unwrap_or_default(), 0, None);
+    ctx.result
+}
+
+/// What one top-level input's scan carries along: the configuration, the result so far, and
+/// the expansion budget shared by every container inside it.
+pub struct Ctx<'a> {
+    pub rules: &'a RuleSet,
+    pub cfg: &'a ScanConfig,
+    pub shown: &'a str,
+    pub result: FileResult,
+    /// Bytes produced by decompression so far, for `--max-expanded-bytes`.
+    pub expanded: std::rc::Rc<std::cell::Cell<u64>>,
+    /// Archive members seen so far, for `--max-members`.
+    pub members: u64,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(rules: &'a RuleSet, cfg: &'a ScanConfig, shown: &'a str) -> Ctx<'a> {
+        Ctx {
+            rules,
+            cfg,
+            shown,
+            result: FileResult::default(),
+            expanded: Default::default(),
+            members: 0,
+        }
     }
-    if prefix.is_empty() {
-        return FileResult::default();
+
+    /// Counts a skipped input: the file itself, or a member of a container.
+    pub fn skip(&mut self, member: &[String], reason: &'static str) {
+        if member.is_empty() {
+            self.result.skipped = Some(reason);
+        } else {
+            *self.result.member_skipped.entry(reason).or_default() += 1;
+        }
     }
+
+    /// Records an error about `member` (or the file itself).
+    pub fn error(&mut self, member: &[String], kind: &'static str, message: impl Into<String>) {
+        let m = (!member.is_empty()).then(|| member.to_vec());
+        self.result.errors.push(ErrorRecord::new(self.shown, m, kind, message));
+    }
+}
+
+/// The error kind of a failed read: `limit` for a container limit, `decode` for damaged data.
+pub fn error_kind(e: &io::Error) -> &'static str {
+    if e.get_ref().is_some_and(|r| r.is::<crate::container::LimitHit>()) {
+        "limit"
+    } else if matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+    ) {
+        "decode"
+    } else {
+        "io"
+    }
+}
+
+/// Scans a text (or binary) stream whose first bytes are `prefix`.
+pub fn scan_text(
+    ctx: &mut Ctx,
+    w: &mut Worker,
+    prefix: Vec<u8>,
+    reader: Box<dyn Read + '_>,
+    name: &str,
+    member: &[String],
+) {
+    let (rules, cfg, shown) = (ctx.rules, ctx.cfg, ctx.shown);
+    let member: Option<Vec<String>> = (!member.is_empty()).then(|| member.to_vec());
+    let name = name.to_string();
     let (encoding, bom) = match decode::sniff(&prefix) {
         Sniff::Binary => {
             // A biometric record file (ISO/IEC 19794 `FMR`, `FAC`, `IIR`…, genome binaries) is
@@ -406,22 +456,18 @@ pub fn scan_reader(
                     legal_basis: rule.legal_basis.clone(),
                     value: None,
                 };
-                let keep = Confidence::High >= cfg.min_confidence;
-                return FileResult {
-                    findings: if keep { vec![finding] } else { Vec::new() },
-                    bytes: prefix.len() as u64,
-                    ..Default::default()
-                };
+                if Confidence::High >= cfg.min_confidence {
+                    ctx.result.findings.push(finding);
+                }
+                ctx.result.bytes += prefix.len() as u64;
+                return;
             }
-            return FileResult {
-                skipped: Some("binary"),
-                ..Default::default()
-            };
+            ctx.skip(member.as_deref().unwrap_or(&[]), "binary");
+            return;
         }
         Sniff::Text { encoding, bom } => (encoding, bom),
     };
     let mut reader = TextReader::new(Counted { inner: reader, n: 0 }, prefix, encoding, bom);
-    let mut result = FileResult::default();
     let mut pending = String::new();
     let mut tail = String::new();
     let mut eof = false;
@@ -434,15 +480,8 @@ pub fn scan_reader(
                 Ok(true) => {}
                 Ok(false) => eof = true,
                 Err(e) => {
-                    let kind = if e.kind() == io::ErrorKind::UnexpectedEof
-                        || e.kind() == io::ErrorKind::InvalidInput
-                        || e.kind() == io::ErrorKind::InvalidData
-                    {
-                        "decode"
-                    } else {
-                        "io"
-                    };
-                    result.errors.push(ErrorRecord::new(
+                    let kind = error_kind(&e);
+                    ctx.result.errors.push(ErrorRecord::new(
                         shown,
                         member.clone(),
                         kind,
@@ -491,7 +530,7 @@ pub fn scan_reader(
             }
             advance(&t[pos..d.start], &mut l, &mut c);
             pos = d.start;
-            result.findings.push(make_finding(
+            ctx.result.findings.push(make_finding(
                 rules,
                 cfg,
                 &w.folded,
@@ -518,9 +557,9 @@ pub fn scan_reader(
         tail = new_tail[floor_char(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..].to_string();
         pending.drain(..cut);
     }
-    result.bytes = reader.bytes_read;
+    ctx.result.bytes += reader.bytes_read;
     if reader.malformed > 0 {
-        result.errors.push(ErrorRecord::new(
+        ctx.result.errors.push(ErrorRecord::new(
             shown,
             member,
             "decode",
@@ -531,7 +570,6 @@ pub fn scan_reader(
             ),
         ));
     }
-    result
 }
 
 /// Moves a (line, column) position over `bytes`.
