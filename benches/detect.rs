@@ -414,6 +414,7 @@ fn scan_config() -> ScanConfig {
         key_provided: true,
         show_values: false,
         follow_symlinks: false,
+        limits: Default::default(),
     }
 }
 
