@@ -10,6 +10,7 @@ pub mod office;
 pub mod patterns;
 pub mod report;
 pub mod scan;
+pub mod sql;
 pub mod structure;
 pub mod topics;
 pub mod validate;

@@ -12,6 +12,8 @@ pub enum Format {
     Text,
     Csv(u8),
     Json,
+    /// mysqldump / pg_dump output.
+    Sql,
 }
 
 impl Format {
@@ -24,6 +26,8 @@ impl Format {
             "csv" => Format::Csv(b','),
             "tsv" | "tab" => Format::Csv(b'\t'),
             "json" | "jsonl" | "ndjson" | "geojson" => Format::Json,
+            "sql" | "dump" => Format::Sql,
+            _ if crate::sql::looks_like_dump(first_text) => Format::Sql,
             _ => {
                 let t = first_text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
                 if t.starts_with("{\"") || t.starts_with("[{") || t.starts_with("[\n") {
@@ -43,6 +47,9 @@ pub struct Structure {
     pub cells: Vec<Cell>,
     csv: CsvState,
     json: JsonState,
+    sql: crate::sql::SqlState,
+    /// Index of each field name in `fields`, for this piece.
+    in_piece: HashMap<String, usize>,
     /// Field information by name, cached across pieces of one file.
     cache: HashMap<String, FieldInfo>,
 }
@@ -87,6 +94,8 @@ impl Structure {
             cells: Vec::new(),
             csv: CsvState::default(),
             json: JsonState::default(),
+            sql: Default::default(),
+            in_piece: HashMap::new(),
             cache: HashMap::new(),
         }
     }
@@ -100,21 +109,28 @@ impl Structure {
     /// Parses the folded piece `text` from `from`, filling `fields` and `cells`.
     pub fn parse(&mut self, rules: &RuleSet, text: &str, from: usize) {
         self.fields.clear();
+        self.in_piece.clear();
         self.cells.clear();
         match self.format {
             Format::Text => {}
             Format::Csv(d) => self.parse_csv(rules, text, from, d),
             Format::Json => self.parse_json(rules, text, from),
+            Format::Sql => self.parse_sql(rules, text, from),
         }
     }
 
+    /// The index in this piece's `fields` of the field called `name` (computed once per file).
     fn field(&mut self, rules: &RuleSet, name: &str, keys: &[&str]) -> usize {
+        if let Some(&i) = self.in_piece.get(name) {
+            return i;
+        }
         let info = self
             .cache
             .entry(name.to_string())
             .or_insert_with(|| FieldInfo::new(rules, name.to_string(), keys))
             .clone();
         self.fields.push(info);
+        self.in_piece.insert(name.to_string(), self.fields.len() - 1);
         self.fields.len() - 1
     }
 
@@ -214,6 +230,33 @@ impl Structure {
                     record: self.csv.row,
                 });
             }
+        }
+    }
+
+    fn parse_sql(&mut self, rules: &RuleSet, text: &str, from: usize) {
+        let mut found = Vec::new();
+        self.sql.parse(text, from, |c| {
+            found.push((
+                c.start,
+                c.end,
+                c.table.to_string(),
+                c.column.unwrap_or("").to_string(),
+                c.record,
+            ))
+        });
+        for (start, end, table, column, record) in found {
+            let name = if column.is_empty() {
+                table.clone()
+            } else {
+                format!("{table}.{column}")
+            };
+            let f = self.field(rules, &name, &[column.as_str(), table.as_str()]);
+            self.cells.push(Cell {
+                start,
+                end,
+                field: f,
+                record,
+            });
         }
     }
 

@@ -149,6 +149,7 @@ pub fn detect_topics(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<De
 
 fn sensitive_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
     let text = unit.folded.text.as_str();
+    let mut reported = std::collections::HashSet::new();
     for (at, c) in unit.cells.iter().enumerate() {
         if c.start < unit.scan_from {
             continue;
@@ -164,6 +165,10 @@ fn sensitive_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
         let person = record_has_person(unit, at);
         let score = if person.is_some() { 0.85 } else { 0.35 };
         for &r in &f.sensitive {
+            // One finding per record and category: the first sensitive cell speaks for it.
+            if !reported.insert((c.record, r)) {
+                continue;
+            }
             let mut ev = vec![format!("column:{}", f.topic_text.as_deref().unwrap_or(&f.name))];
             ev.extend(person.clone());
             let display = format!("<{} chars>", value.chars().count());
@@ -192,6 +197,11 @@ fn sensitive_text(rules: &RuleSet, unit: &Unit, hits: &[TopicHit], codes: &[(usi
             continue;
         }
         let at = cell_index(unit.cells, h.start);
+        // In a table or a JSON document, text outside every cell is a header or a key: the
+        // columns speak for themselves.
+        if at.is_none() && !unit.cells.is_empty() {
+            continue;
+        }
         // The scope: the record of a cell, or the paragraph around the keyword.
         let (lo, hi, cell_person) = match at {
             Some(i) => {
@@ -400,11 +410,13 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
             let verdict: Option<(f64, String, String)> = if let Some(n) = dims {
                 if rule.dims.contains(&n) {
                     Some((0.9, format!("vector:{n}"), format!("<float[{n}]>")))
-                } else if n >= 64 {
+                } else if n >= 64 && !rule.dims.is_empty() {
                     Some((0.6, format!("vector:{n}"), format!("<float[{n}]>")))
                 } else {
                     None
                 }
+            } else if rule.id == "biometric.dna" && (is_sequence(value) || is_genotype(value)) {
+                Some((0.85, "sequence".into(), format!("<{} bases>", value.len())))
             } else if let Some(bytes) = &decoded {
                 if let Some(m) = rule
                     .magic
@@ -426,8 +438,6 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
                 } else {
                     None
                 }
-            } else if rule.id == "biometric.dna" && (is_sequence(value) || is_genotype(value)) {
-                Some((0.85, "sequence".into(), format!("<{} bases>", value.len())))
             } else {
                 None
             };
