@@ -284,6 +284,8 @@ pub struct RuleSet {
     pub topics: Vec<TopicKeyword>,
     /// Over the lower-cased folded text; pattern id = index into `topics`.
     pub topic_automaton: AhoCorasick,
+    /// STR locus names of biometric.dna, lower-cased; pattern id = locus index.
+    pub loci_automaton: AhoCorasick,
 }
 
 /// Lower-cases ASCII, folds full-width forms and drops `_`, `-`, `.`, spaces: how column and key
@@ -415,6 +417,13 @@ impl RuleSet {
         }
         let mut topics: Vec<TopicKeyword> = topic_map.into_values().collect();
         topics.sort_by(|a, b| b.text.len().cmp(&a.text.len()).then(a.text.cmp(&b.text)));
+        let loci: Vec<String> = rules
+            .iter()
+            .flat_map(|r| r.loci.iter().map(|l| l.to_ascii_lowercase()))
+            .collect();
+        let loci_automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&loci)?;
         let topic_automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
@@ -431,6 +440,7 @@ impl RuleSet {
             persons,
             topics,
             topic_automaton,
+            loci_automaton,
         })
     }
 

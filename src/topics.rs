@@ -218,10 +218,15 @@ fn sensitive_text(rules: &RuleSet, unit: &Unit, hits: &[TopicHit], codes: &[(usi
                 )
             }
         };
+        let (a, z) = (
+            hits.partition_point(|p| p.start < lo),
+            hits.partition_point(|p| p.start < hi),
+        );
         let person = cell_person
             .or_else(|| {
-                hits.iter()
-                    .filter(|p| p.start >= lo && p.end <= hi)
+                hits[a..z]
+                    .iter()
+                    .filter(|p| p.end <= hi)
                     .find(|p| rules.topics[p.kw].person && !rules.topics[p.kw].exclude)
                     .map(|p| format!("person:{}", &text[p.start..p.end]))
             })
@@ -645,28 +650,23 @@ fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detecti
         }
         return;
     }
-    // Text: lines naming nine or more loci followed by numbers.
-    let mut start = unit.scan_from;
-    for line in text[unit.scan_from..].split_inclusive('\n') {
-        let l = &lower[start..start + line.len()];
-        let count = loci
-            .iter()
-            .filter(|locus| {
-                l.match_indices(locus.as_str()).any(|(p, _)| {
-                    l[p + locus.len()..]
-                        .trim_start_matches([' ', ':', '=', '\t', ','])
-                        .starts_with(|c: char| c.is_ascii_digit())
-                })
-            })
-            .count();
-        if count >= 9 {
+    // Text: lines naming nine or more distinct loci, each followed by a number.
+    let b = lower.as_bytes();
+    let mut line_start = unit.scan_from;
+    let mut seen: Vec<usize> = Vec::new();
+    let flush = |line_start: usize, line_end: usize, seen: &mut Vec<usize>, out: &mut Vec<Detection>| {
+        seen.sort_unstable();
+        seen.dedup();
+        if seen.len() >= 9 {
+            let count = seen.len();
+            let line = text[line_start..line_end].trim_end();
             let display = format!("<STR profile, {count} loci>");
             push(
                 rules,
                 out,
                 dna,
-                start,
-                start + line.trim_end().len(),
+                line_start,
+                line_start + line.len(),
                 line.trim().to_string(),
                 display,
                 0.9,
@@ -674,8 +674,25 @@ fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detecti
                 None,
             );
         }
-        start += line.len();
+        seen.clear();
+    };
+    for m in rules.loci_automaton.find_iter(&lower[unit.scan_from..]) {
+        let (s, e) = (unit.scan_from + m.start(), unit.scan_from + m.end());
+        if s > 0 && b[s - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        if let Some(nl) = memchr::memrchr(b'\n', &b[line_start..s]) {
+            flush(line_start, line_start + nl, &mut seen, out);
+            line_start += nl + 1;
+        }
+        let after = lower[e..].trim_start_matches([' ', ':', '=', '\t', ',']);
+        if after.starts_with(|c: char| c.is_ascii_digit()) {
+            seen.push(m.pattern().as_usize());
+        }
     }
+    let end = memchr::memchr(b'\n', &b[line_start..]).map_or(b.len(), |p| line_start + p);
+    flush(line_start, end, &mut seen, out);
+    let _ = loci;
 }
 
 #[cfg(test)]
