@@ -66,6 +66,8 @@ enum Kind {
     Xz,
     Tar,
     Zip,
+    Pdf,
+    Parquet,
     Other,
 }
 
@@ -82,6 +84,10 @@ fn sniff(prefix: &[u8]) -> Kind {
         Kind::Zip
     } else if prefix.len() >= 262 && &prefix[257..262] == b"ustar" {
         Kind::Tar
+    } else if prefix.starts_with(b"%PDF-") {
+        Kind::Pdf
+    } else if prefix.starts_with(b"PAR1") {
+        Kind::Parquet
     } else {
         Kind::Other
     }
@@ -228,8 +234,36 @@ pub fn scan_stream(
         }
         Kind::Tar => scan_tar(ctx, w, Box::new(Cursor::new(prefix).chain(reader)), member, depth),
         Kind::Zip => scan_zip(ctx, w, prefix, reader, name, member, depth, file),
+        Kind::Pdf => match whole(prefix, reader, MAX_DOCUMENT) {
+            Ok(bytes) => crate::documents::scan_pdf(ctx, w, bytes, &member),
+            Err(e) => ctx.error(&member, crate::scan::error_kind(&e), format!("pdf: {e}")),
+        },
+        Kind::Parquet => match file.map(std::fs::File::open) {
+            Some(Ok(f)) => crate::documents::scan_parquet(ctx, w, f, &member),
+            Some(Err(e)) => ctx.error(&member, "io", e.to_string()),
+            None => match whole(prefix, reader, ZIP_IN_MEMORY) {
+                Ok(bytes) => crate::documents::scan_parquet(ctx, w, bytes::Bytes::from(bytes), &member),
+                Err(e) => ctx.error(&member, crate::scan::error_kind(&e), format!("parquet: {e}")),
+            },
+        },
         Kind::Other => scan_text(ctx, w, prefix, reader, name, &member),
     }
+}
+
+/// Documents that need random access are read whole, up to this size.
+const MAX_DOCUMENT: u64 = 256 << 20;
+
+/// The whole stream in memory, or a limit error when it is larger than `max`.
+fn whole(prefix: Vec<u8>, reader: Box<dyn Read + '_>, max: u64) -> io::Result<Vec<u8>> {
+    let mut buf = prefix;
+    let room = (max + 1).saturating_sub(buf.len() as u64);
+    reader.take(room).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(limit_error(format!(
+            "larger than {max} bytes, the most read into memory for this format"
+        )));
+    }
+    Ok(buf)
 }
 
 fn count_member(ctx: &mut Ctx, member: &[String]) -> bool {

@@ -5,6 +5,7 @@ pub mod config;
 pub mod container;
 pub mod decode;
 pub mod detect;
+pub mod documents;
 pub mod fold;
 pub mod office;
 pub mod patterns;

@@ -143,7 +143,7 @@ fn cell_text(v: &DataRef) -> String {
     }
 }
 
-fn csv_cell(v: &str) -> String {
+pub fn csv_cell(v: &str) -> String {
     let v = v.replace(['\n', '\r'], " ");
     if v.contains([',', '"']) {
         format!("\"{}\"", v.replace('"', "\"\""))
@@ -222,10 +222,10 @@ fn scan_xlsx<R: Read + Seek>(ctx: &mut Ctx, w: &mut Worker, archive: zip::ZipArc
                     &mut first_row_of_batch,
                 );
                 if rows_in_batch >= ROWS_PER_BATCH {
-                    scan_sheet_batch(
+                    scan_rows(
                         ctx,
                         w,
-                        &sheet,
+                        Some(&sheet),
                         &m,
                         header.as_deref().unwrap_or(""),
                         &batch,
@@ -252,10 +252,10 @@ fn scan_xlsx<R: Read + Seek>(ctx: &mut Ctx, w: &mut Worker, archive: zip::ZipArc
             );
         }
         if rows_in_batch > 0 || header.is_some() {
-            scan_sheet_batch(
+            scan_rows(
                 ctx,
                 w,
-                &sheet,
+                Some(&sheet),
                 &m,
                 header.as_deref().unwrap_or(""),
                 &batch,
@@ -265,12 +265,13 @@ fn scan_xlsx<R: Read + Seek>(ctx: &mut Ctx, w: &mut Worker, archive: zip::ZipArc
     }
 }
 
-/// Scans rows (0-based first row `first_row`) under the header, and rewrites each finding's
-/// place to its cell: `field` = `Sheet!C7`, line = the row, column = none.
-fn scan_sheet_batch(
+/// Scans CSV `rows` (the first of them row `first_row`, 0-based) under the CSV `header`, and
+/// rewrites each finding's place to its row: line = the row (1-based), no column; with a
+/// `sheet`, `field` = `Sheet!C7` (the sheet's header row being row 1).
+pub fn scan_rows(
     ctx: &mut Ctx,
     w: &mut Worker,
-    sheet: &str,
+    sheet: Option<&str>,
     member: &[String],
     header: &str,
     rows: &str,
@@ -294,7 +295,9 @@ fn scan_sheet_batch(
         let idx = line as usize - 1;
         let row = if idx == 0 { 0 } else { first_row + idx as u32 - 1 };
         let col_index = lines.get(idx).map_or(0, |l| column_at(l, col as usize - 1));
-        f.field = Some(format!("{sheet}!{}{}", column_letters(col_index), row + 1));
+        if let Some(sheet) = sheet {
+            f.field = Some(format!("{sheet}!{}{}", column_letters(col_index), row + 1));
+        }
         f.line = Some(u64::from(row) + 1);
         f.column = None;
         // The header names the column: say so, when the column label did not already.

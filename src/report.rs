@@ -183,6 +183,7 @@ impl<W: Write> Sink for TextSink<W> {
         }
         let pos = match (f.line, f.column) {
             (Some(l), Some(c)) => format!("{l}:{c}"),
+            (Some(l), None) => format!("{l}"),
             _ => String::from("-"),
         };
         write!(self.out, "  {pos:<9} {:<6} {:<32} {}", f.confidence, f.rule, f.masked)?;
