@@ -373,6 +373,7 @@ fn run_detect(
             scan_from: 0,
             cells: &[],
             fields: &[],
+            structured: false,
         };
         out.clear();
         detect(rules, &unit, scratch, out);
@@ -456,6 +457,7 @@ fn fixture() -> &'static Fixture {
                 scan_from: 0,
                 cells: &[],
                 fields: &[],
+                structured: false,
             };
             out.clear();
             detect(rules, &unit, &mut scratch, &mut out);

@@ -150,6 +150,8 @@ pub struct Unit<'a> {
     /// Cells, sorted by start, not overlapping; empty for plain text.
     pub cells: &'a [Cell],
     pub fields: &'a [FieldInfo],
+    /// A table or a document of keys (CSV, JSON, SQL): text outside cells is headers and keys.
+    pub structured: bool,
 }
 
 /// A finding before it is placed in a file: byte offsets into the folded text.
@@ -1095,6 +1097,7 @@ pub fn detect_named(rules: &RuleSet, name: &str, text: &str) -> Vec<Detection> {
         scan_from: 0,
         cells: &st.cells,
         fields: &st.fields,
+        structured: st.is_structured(),
     };
     let mut out = Vec::new();
     detect(rules, &unit, &mut Scratch::default(), &mut out);
@@ -1109,6 +1112,7 @@ pub fn detect_text(rules: &RuleSet, text: &str) -> Vec<Detection> {
         scan_from: 0,
         cells: &[],
         fields: &[],
+        structured: false,
     };
     let mut out = Vec::new();
     detect(rules, &unit, &mut Scratch::default(), &mut out);

@@ -123,8 +123,8 @@ pub fn scan_parquet<R: ChunkReader + 'static>(ctx: &mut Ctx, w: &mut Worker, rea
     let mut batch = String::new();
     let mut in_batch = 0usize;
     let mut first = 0u32;
-    let mut n = 0u32;
-    for row in rows {
+    for (n, row) in rows.enumerate() {
+        let n = n as u32;
         let row = match row {
             Ok(r) => r,
             Err(e) => {
@@ -144,7 +144,6 @@ pub fn scan_parquet<R: ChunkReader + 'static>(ctx: &mut Ctx, w: &mut Worker, rea
         batch.push_str(&cells.join(","));
         batch.push('\n');
         in_batch += 1;
-        n += 1;
         if in_batch >= ROWS_PER_BATCH {
             scan_rows(ctx, w, None, member, &header, &batch, first);
             batch.clear();

@@ -515,6 +515,7 @@ pub fn scan_text(
             scan_from,
             cells: &st.cells,
             fields: &st.fields,
+            structured: st.is_structured(),
         };
         w.detections.clear();
         detect::detect(rules, &unit, &mut w.scratch, &mut w.detections);

@@ -100,6 +100,12 @@ impl Structure {
         }
     }
 
+    /// Whether the text is a table or a document of keys (so text outside cells is headers
+    /// and keys, not prose). A JSON file that turned out not to be JSON is prose.
+    pub fn is_structured(&self) -> bool {
+        self.format != Format::Text && !(self.format == Format::Json && self.json.broken)
+    }
+
     /// Whether a CSV piece may end at this newline (not inside a quoted field), given the text
     /// from the last decision point; used by the chunker. Updates nothing.
     pub fn csv_quote_parity(&self) -> bool {

@@ -199,7 +199,7 @@ fn sensitive_text(rules: &RuleSet, unit: &Unit, hits: &[TopicHit], codes: &[(usi
         let at = cell_index(unit.cells, h.start);
         // In a table or a JSON document, text outside every cell is a header or a key: the
         // columns speak for themselves.
-        if at.is_none() && !unit.cells.is_empty() {
+        if at.is_none() && unit.structured {
             continue;
         }
         // The scope: the record of a cell, or the paragraph around the keyword.
