@@ -97,7 +97,7 @@ impl FieldInfo {
         if rules.persons.columns.contains(&own_norm) {
             self.person = true;
         }
-        let joined: String = keys.iter().rev().map(|k| crate::patterns::normalize_name(k)).collect();
+        let joined: String = keys.iter().rev().copied().collect::<Vec<_>>().join("_");
         let joined_folded: String = keys
             .iter()
             .rev()
@@ -106,13 +106,13 @@ impl FieldInfo {
         for (i, r) in rules.rules.iter().enumerate() {
             match r.kind {
                 Kind::Sensitive => {
-                    if r.columns.iter().any(|c| own_norm.contains(c.as_str())) && !self.sensitive.contains(&i) {
+                    if r.columns.iter().any(|c| word_start_contains(own, c)) && !self.sensitive.contains(&i) {
                         self.sensitive.push(i);
                         self.topic_text.get_or_insert_with(|| crate::report::redact(own));
                     }
                 }
                 Kind::Biometric => {
-                    let named = r.columns.iter().any(|c| joined.contains(c.as_str()))
+                    let named = r.columns.iter().any(|c| word_start_contains(&joined, c))
                         || r.labels.iter().any(|l| joined_folded.contains(&l.to_ascii_lowercase()));
                     if named && !self.biometric.contains(&i) {
                         self.biometric.push(i);
@@ -129,6 +129,35 @@ impl FieldInfo {
             self.person = true;
         }
     }
+}
+
+/// Whether the normalized column word `col` (`faceembedding`) occurs in `key` starting at a word
+/// start: after `_`, `-`, `.`, a space or a lower-to-upper case change (`face_embedding`,
+/// `faceEmbedding`, `user.face_embedding`), so `surface_vector` is not a face.
+pub fn word_start_contains(key: &str, col: &str) -> bool {
+    let mut stripped = String::with_capacity(key.len());
+    let mut starts = Vec::with_capacity(key.len());
+    let mut next_is_start = true;
+    let mut prev_lower = false;
+    for c in key.chars() {
+        let c = crate::fold::fold_char(c, false, false);
+        if matches!(c, '_' | '-' | '.' | ' ' | '#' | '$' | '[' | ']') {
+            next_is_start = true;
+            prev_lower = false;
+            continue;
+        }
+        let start = next_is_start || (prev_lower && c.is_ascii_uppercase()) || !c.is_ascii();
+        prev_lower = c.is_ascii_lowercase();
+        next_is_start = false;
+        for (k, l) in c.to_lowercase().enumerate() {
+            starts.push(start && k == 0);
+            stripped.push(l);
+        }
+    }
+    let positions: Vec<usize> = stripped.char_indices().map(|(i, _)| i).collect();
+    stripped
+        .match_indices(col)
+        .any(|(at, _)| positions.binary_search(&at).map_or(false, |k| starts[k]))
 }
 
 /// A span of the unit's text that belongs to one field (a CSV cell, a JSON value).
@@ -1127,6 +1156,17 @@ mod tests {
         let mut v = Vec::new();
         candidates(t, 0, &mut v);
         v.into_iter().map(|c| c.sig.as_str().to_string()).collect()
+    }
+
+    #[test]
+    fn column_words_start_at_word_starts() {
+        assert!(word_start_contains("face_embedding", "faceembedding"));
+        assert!(word_start_contains("user.faceEmbedding", "faceembedding"));
+        assert!(word_start_contains("kyc_face_embedding_v2", "faceembedding"));
+        assert!(!word_start_contains("surface_vector", "face"));
+        assert!(!word_start_contains("typeface_embedding", "faceembedding"));
+        assert!(!word_start_contains("trace_id", "race"));
+        assert!(word_start_contains("race", "race"));
     }
 
     #[test]

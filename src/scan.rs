@@ -73,8 +73,10 @@ pub struct FileResult {
     pub member_skipped: BTreeMap<&'static str, u64>,
 }
 
-enum Msg {
+pub enum Msg {
     File(FileResult),
+    /// Findings of a file still being scanned (a large file reports as it goes).
+    Findings(Vec<Finding>),
     Skip(&'static str),
     Error(ErrorRecord),
 }
@@ -135,7 +137,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
         rules_version: rules.version.clone(),
     };
     let mut failing = false;
-    let mut distinct: BTreeMap<String, HashSet<String>> = BTreeMap::new();
+    let mut distinct: BTreeMap<String, HashSet<u64>> = BTreeMap::new();
     let mut sink_err: Option<io::Error> = None;
     std::thread::scope(|s| {
         let producer = s.spawn(|| {
@@ -157,6 +159,11 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
                         summary.errors += 1;
                         sink.error(&e)?;
                     }
+                    Msg::Findings(fs) => {
+                        for f in &fs {
+                            record_finding(cfg, f, &mut summary, &mut distinct, &mut failing, &mut *sink)?;
+                        }
+                    }
                     Msg::File(fr) => {
                         if let Some(reason) = fr.skipped {
                             *summary.files_skipped.entry(reason.to_string()).or_default() += 1;
@@ -168,18 +175,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
                             *summary.files_skipped.entry(format!("member_{reason}")).or_default() += n;
                         }
                         for f in &fr.findings {
-                            *summary.findings.entry(f.rule.clone()).or_default() += 1;
-                            distinct
-                                .entry(f.rule.clone())
-                                .or_default()
-                                .insert(f.fingerprint.clone());
-                            if cfg
-                                .fail_on
-                                .is_some_and(|t| Confidence::parse(f.confidence).is_some_and(|c| c >= t))
-                            {
-                                failing = true;
-                            }
-                            sink.finding(f)?;
+                            record_finding(cfg, f, &mut summary, &mut distinct, &mut failing, &mut *sink)?;
                         }
                         for e in &fr.errors {
                             summary.errors += 1;
@@ -203,6 +199,28 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
     summary.finished = now();
     sink.finish(&summary)?;
     Ok(Outcome { summary, failing })
+}
+
+/// Counts a finding in the summary and writes it.
+fn record_finding(
+    cfg: &ScanConfig,
+    f: &Finding,
+    summary: &mut Summary,
+    distinct: &mut BTreeMap<String, HashSet<u64>>,
+    failing: &mut bool,
+    sink: &mut dyn Sink,
+) -> io::Result<()> {
+    *summary.findings.entry(f.rule.clone()).or_default() += 1;
+    // 64 bits of the fingerprint are plenty to count distinct values.
+    let key = u64::from_str_radix(&f.fingerprint[..16.min(f.fingerprint.len())], 16).unwrap_or(0);
+    distinct.entry(f.rule.clone()).or_default().insert(key);
+    if cfg
+        .fail_on
+        .is_some_and(|t| Confidence::parse(f.confidence).is_some_and(|c| c >= t))
+    {
+        *failing = true;
+    }
+    sink.finding(f)
 }
 
 fn walk_target(
@@ -237,7 +255,7 @@ fn walk_target(
             return;
         }
         let mut w = Worker::default();
-        let _ = tx.send(Msg::File(scan_path(rules, cfg, &mut w, root, target)));
+        let _ = tx.send(Msg::File(scan_path(rules, cfg, &mut w, root, target, Some(tx))));
         return;
     }
     let walker = walkdir::WalkDir::new(root)
@@ -289,7 +307,7 @@ fn walk_target(
                         Msg::Skip("special")
                     } else {
                         let shown = e.path().display().to_string();
-                        Msg::File(scan_path(rules, cfg, w, e.path(), &shown))
+                        Msg::File(scan_path(rules, cfg, w, e.path(), &shown, Some(tx)))
                     }
                 }
             };
@@ -298,7 +316,14 @@ fn walk_target(
 }
 
 /// Scans one local file.
-pub fn scan_path(rules: &RuleSet, cfg: &ScanConfig, w: &mut Worker, path: &Path, shown: &str) -> FileResult {
+pub fn scan_path(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    w: &mut Worker,
+    path: &Path,
+    shown: &str,
+    sender: Option<&crossbeam_channel::Sender<Msg>>,
+) -> FileResult {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return error_result(shown, None, "io", e.to_string()),
@@ -320,6 +345,7 @@ pub fn scan_path(rules: &RuleSet, cfg: &ScanConfig, w: &mut Worker, path: &Path,
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut ctx = Ctx::new(rules, cfg, shown);
+    ctx.sender = sender.cloned();
     crate::container::scan_stream(&mut ctx, w, Box::new(file), &name, Vec::new(), 0, Some(path));
     ctx.result
 }
@@ -372,6 +398,9 @@ pub struct Ctx<'a> {
     pub expanded: std::rc::Rc<std::cell::Cell<u64>>,
     /// Archive members seen so far, for `--max-members`.
     pub members: u64,
+    /// Where findings go while the input is still being scanned (memory stays bounded on a
+    /// file with millions of findings). Without one, they stay in `result`.
+    pub sender: Option<crossbeam_channel::Sender<Msg>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -383,6 +412,17 @@ impl<'a> Ctx<'a> {
             result: FileResult::default(),
             expanded: Default::default(),
             members: 0,
+            sender: None,
+        }
+    }
+
+    /// Hands accumulated findings to the report writer when there are many.
+    pub fn flush(&mut self) {
+        if self.result.findings.len() >= 1024 {
+            if let Some(tx) = &self.sender {
+                let batch = std::mem::take(&mut self.result.findings);
+                let _ = tx.send(Msg::Findings(batch));
+            }
         }
     }
 
@@ -557,6 +597,7 @@ pub fn scan_text(
         };
         tail = new_tail[floor_char(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..].to_string();
         pending.drain(..cut);
+        ctx.flush();
     }
     ctx.result.bytes += reader.bytes_read;
     if reader.malformed > 0 {

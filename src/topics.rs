@@ -552,7 +552,9 @@ fn genome_files(rules: &RuleSet, text: &str, out: &mut Vec<Detection>) {
                 .iter()
                 .position(|c| *c == "FORMAT")
                 .map_or(0, |p| cols.len() - p - 1);
-            if samples > 0 {
+            let meta = lines[..k].join("\n");
+            // Genotypes of samples are personal unless the header names another organism.
+            if samples > 0 && human_or_not(rules, dna, &meta).is_some() {
                 found = Some((
                     k,
                     0.9,
@@ -613,17 +615,24 @@ fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detecti
     }
     let text = unit.folded.text.as_str();
     if !unit.cells.is_empty() {
-        // Rows whose columns are loci.
+        // Rows whose columns are loci: decide per field once, then count per record.
+        let locus_field: Vec<bool> = unit
+            .fields
+            .iter()
+            .map(|f| {
+                let n = f.name.to_ascii_lowercase();
+                loci.iter().any(|l| n == *l || n.ends_with(&format!(".{l}")))
+            })
+            .collect();
+        if !locus_field.iter().any(|&x| x) {
+            return;
+        }
         let mut i = 0;
         while i < unit.cells.len() {
             let (lo, hi) = record_range(unit.cells, i);
             let named: Vec<&Cell> = unit.cells[lo..hi]
                 .iter()
-                .filter(|c| {
-                    let n = unit.fields[c.field].name.to_ascii_lowercase();
-                    loci.iter().any(|l| n == *l || n.ends_with(&format!(".{l}")))
-                        && cell_value(text, c).1.bytes().any(|b| b.is_ascii_digit())
-                })
+                .filter(|c| locus_field[c.field] && cell_value(text, c).1.bytes().any(|b| b.is_ascii_digit()))
                 .collect();
             if named.len() >= 9 && unit.cells[lo].start >= unit.scan_from {
                 let (s, e) = (unit.cells[lo].start, unit.cells[hi - 1].end);
