@@ -157,7 +157,7 @@ pub fn word_start_contains(key: &str, col: &str) -> bool {
     let positions: Vec<usize> = stripped.char_indices().map(|(i, _)| i).collect();
     stripped
         .match_indices(col)
-        .any(|(at, _)| positions.binary_search(&at).map_or(false, |k| starts[k]))
+        .any(|(at, _)| positions.binary_search(&at).is_ok_and(|k| starts[k]))
 }
 
 /// A span of the unit's text that belongs to one field (a CSV cell, a JSON value).

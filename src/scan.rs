@@ -418,11 +418,11 @@ impl<'a> Ctx<'a> {
 
     /// Hands accumulated findings to the report writer when there are many.
     pub fn flush(&mut self) {
-        if self.result.findings.len() >= 1024 {
-            if let Some(tx) = &self.sender {
-                let batch = std::mem::take(&mut self.result.findings);
-                let _ = tx.send(Msg::Findings(batch));
-            }
+        if self.result.findings.len() >= 1024
+            && let Some(tx) = &self.sender
+        {
+            let batch = std::mem::take(&mut self.result.findings);
+            let _ = tx.send(Msg::Findings(batch));
         }
     }
 
