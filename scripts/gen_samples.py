@@ -160,4 +160,70 @@ for i in range(24):
     ]))
 write("orders/orders_2026-10.csv", "\n".join(rows) + "\n")
 
+# 6. A clinic export (要配慮個人情報): sensitive columns in a table that names patients.
+rows = ["患者ID,氏名,生年月日,病名,既往歴,処方薬,備考"]
+for i, n in enumerate(NAMES[:4]):
+    rows.append(",".join([
+        f"P-{2001 + i}", n, f"19{rng.randrange(50, 99)}-0{rng.randrange(1, 10)}-1{rng.randrange(0, 9)}",
+        ["2型糖尿病", "高血圧症", "気管支喘息", "うつ病"][i], ["なし", "脂質異常症", "なし", "なし"][i],
+        ["メトホルミン錠500mg", "アムロジピン錠5mg", "吸入ステロイド", "セルトラリン錠25mg"][i], "次回予約済み",
+    ]))
+write("clinic/受診記録_2026-10.csv", "\n".join(rows) + "\n")
+
+# 7. An HR memo on a conviction and a union list: sensitive keywords about named people.
+write("memo/人事相談記録.txt", f"""人事相談記録（2026年9月3日）
+
+社員番号 E{rng.randrange(1000, 9999)} {NAMES[2]}さんについて、本人から申告があった。
+2025年に窃盗罪で有罪判決を受け、執行猶予中とのこと。配置については別途検討する。
+
+システム障害の報告（9月2日 通信障害、障害対応済み）は情報システム部に回付した。
+""")
+rows = ["社員番号,氏名,所属組合,組合員区分"]
+for i, n in enumerate(NAMES[:3]):
+    rows.append(f"E{3001 + i},{n},本社労働組合,{['一般組合員', '執行委員', '一般組合員'][i]}")
+write("hr/組合員名簿.csv", "\n".join(rows) + "\n")
+
+# 8. A face-recognition enrolment export: embeddings and ISO/IEC 19794-2 templates
+#    (synthetic vectors and random minutiae bytes: biometric data of nobody).
+import base64
+import math
+lines = []
+for i, n in enumerate(NAMES[:3]):
+    v = [rng.gauss(0, 1) for _ in range(128)]
+    norm = math.sqrt(sum(x * x for x in v))
+    fmr = b"FMR\x00 20\x00" + bytes(rng.randrange(256) for _ in range(40))
+    lines.append(json.dumps({
+        "employee_id": f"E{1001 + i}", "name": n,
+        "face_embedding": [round(x / norm, 6) for x in v],
+        "fingerprint_template": base64.b64encode(fmr).decode(),
+    }, ensure_ascii=False))
+write("biometric/enrolment.jsonl", "\n".join(lines) + "\n")
+
+# 9. A backup archive: a zip holding a tar.gz of a CSV, and a Word memo whose My Number is
+#    split across formatting runs.
+import io
+import tarfile
+import zipfile
+csv_bytes = ("氏名,個人番号\n" + "\n".join(f"{n},{g(my_number())}" for n in NAMES[:2]) + "\n").encode()
+tar_buf = io.BytesIO()
+with tarfile.open(fileobj=tar_buf, mode="w:gz") as t:
+    info = tarfile.TarInfo("export/payroll_2026.csv")
+    info.size = len(csv_bytes)
+    info.mtime = 1790000000
+    t.addfile(info, io.BytesIO(csv_bytes))
+mn = my_number()
+doc = ('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+       'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>扶養親族のマイナンバー：</w:t></w:r>'
+       f'<w:r><w:t>{mn[:4]}</w:t></w:r><w:r><w:t xml:space="preserve"> {mn[4:8]} </w:t></w:r>'
+       f'<w:r><w:t>{mn[8:]}</w:t></w:r></w:p></w:body></w:document>')
+docx = io.BytesIO()
+with zipfile.ZipFile(docx, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo("[Content_Types].xml", (2026, 10, 1, 0, 0, 0)), "<Types/>")
+    z.writestr(zipfile.ZipInfo("word/document.xml", (2026, 10, 1, 0, 0, 0)), doc)
+full = os.path.join(ROOT, "archive", "backup_2026-10.zip")
+os.makedirs(os.path.dirname(full), exist_ok=True)
+with zipfile.ZipFile(full, "w", zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo("hr/payroll.tar.gz", (2026, 10, 1, 0, 0, 0)), tar_buf.getvalue())
+    z.writestr(zipfile.ZipInfo("memo/扶養控除メモ.docx", (2026, 10, 1, 0, 0, 0)), docx.getvalue())
+
 print("samples written to", os.path.normpath(ROOT))

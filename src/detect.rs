@@ -198,6 +198,8 @@ pub struct Detection {
     pub field: Option<usize>,
     /// What reports show instead of the masked match (a description of a template, a keyword).
     pub display: Option<String>,
+    /// A field name that replaces the cell's (a whole JSON array rather than its first item).
+    pub field_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -672,6 +674,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                     evidence: parts,
                     field: cell.map(|cl| cl.field),
                     display: None,
+                    field_name: None,
                 });
                 best = Some((v, g));
             }
@@ -723,6 +726,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                 evidence,
                 field: cell.map(|cl| cl.field),
                 display: None,
+                field_name: None,
             }),
         }
     }
@@ -1109,6 +1113,7 @@ fn mrz(rules: &RuleSet, text: &str, unit: &Unit, out: &mut Vec<Detection>) {
                 ],
                 field: cell_at(unit.cells, off).map(|c| c.field),
                 display: None,
+                field_name: None,
             });
         }
         line_start = line_end + 1;

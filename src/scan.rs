@@ -719,7 +719,7 @@ fn make_finding(
         member: member.clone(),
         line: Some(line),
         column: Some(column),
-        field: d.field.map(|f| fields[f].name.clone()),
+        field: d.field_name.clone().or_else(|| d.field.map(|f| fields[f].name.clone())),
         masked: match &d.display {
             Some(text) => text.clone(),
             None if grouped => report::mask(&d.canonical),

@@ -125,6 +125,7 @@ fn push(
         evidence,
         field,
         display: Some(display),
+        field_name: None,
     });
 }
 
@@ -459,6 +460,12 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
                     vec![column.clone(), what],
                     Some(c.field),
                 );
+                if j - i > 1
+                    && let Some(d) = out.last_mut()
+                {
+                    // The whole array is the value: name it, not its first item.
+                    d.field_name = group_key.clone();
+                }
                 break;
             }
         }
