@@ -266,6 +266,22 @@ fn whole(prefix: Vec<u8>, reader: Box<dyn Read + '_>, max: u64) -> io::Result<Ve
     Ok(buf)
 }
 
+/// A zip member's name: UTF-8 when its bytes are UTF-8, else Shift_JIS/CP932 when they decode
+/// cleanly (Japanese Windows writes names so, without the UTF-8 flag), else the archive's own
+/// reading (CP437).
+fn member_name(raw: &[u8], decoded: Option<std::borrow::Cow<str>>) -> String {
+    if let Ok(s) = std::str::from_utf8(raw) {
+        return s.to_string();
+    }
+    let (sjis, _, errors) = encoding_rs::SHIFT_JIS.decode(raw);
+    if !errors {
+        return sjis.into_owned();
+    }
+    decoded
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|| String::from_utf8_lossy(raw).into_owned())
+}
+
 fn count_member(ctx: &mut Ctx, member: &[String]) -> bool {
     ctx.members += 1;
     if ctx.members > ctx.cfg.limits.max_members {
@@ -374,7 +390,7 @@ fn scan_zip(
                 if entry.is_dir() {
                     continue;
                 }
-                let path = entry.name().map(|c| c.into_owned()).unwrap_or_default();
+                let path = member_name(entry.name_raw(), entry.name().ok());
                 let mut m = member.clone();
                 m.push(path.clone());
                 if !count_member(ctx, &m) {
@@ -426,7 +442,7 @@ fn scan_zip_archive<R: Read + Seek>(
     for i in 0..archive.len() {
         let (path, encrypted, is_dir, size, csize) = match archive.by_index_raw(i) {
             Ok(e) => (
-                e.name().map(|c| c.into_owned()).unwrap_or_default(),
+                member_name(e.name_raw(), e.name().ok()),
                 e.encrypted(),
                 e.is_dir(),
                 e.size(),

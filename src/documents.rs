@@ -145,12 +145,30 @@ pub fn scan_parquet<R: ChunkReader + 'static>(ctx: &mut Ctx, w: &mut Worker, rea
         batch.push('\n');
         in_batch += 1;
         if in_batch >= ROWS_PER_BATCH {
-            scan_rows(ctx, w, None, member, &header, &batch, first);
+            scan_rows(
+                ctx,
+                w,
+                None,
+                member,
+                &header,
+                0,
+                &batch,
+                &(first..first + in_batch as u32).collect::<Vec<_>>(),
+            );
             batch.clear();
             in_batch = 0;
         }
     }
     if in_batch > 0 {
-        scan_rows(ctx, w, None, member, &header, &batch, first);
+        scan_rows(
+            ctx,
+            w,
+            None,
+            member,
+            &header,
+            0,
+            &batch,
+            &(first..first + in_batch as u32).collect::<Vec<_>>(),
+        );
     }
 }

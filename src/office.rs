@@ -173,34 +173,34 @@ fn scan_xlsx<R: Read + Seek>(ctx: &mut Ctx, w: &mut Worker, archive: zip::ZipArc
                 continue;
             }
         };
-        let mut header: Option<String> = None;
+        // The header is the first row with two or more values (a title row above it is skipped);
+        // each later row keeps its own sheet row number, empty rows between included.
+        let mut header: Option<(String, u32)> = None;
         let mut batch = String::new();
-        let mut rows_in_batch = 0usize;
-        let mut first_row_of_batch = 0u32;
+        let mut batch_rows: Vec<u32> = Vec::new();
         let mut row_cells: Vec<(u32, String)> = Vec::new();
         let mut current_row: Option<u32> = None;
-        let flush_row = |row: u32,
-                         cols: &mut Vec<(u32, String)>,
-                         header: &mut Option<String>,
-                         batch: &mut String,
-                         rows: &mut usize,
-                         first: &mut u32| {
+        let finish_row = |row: u32,
+                          cols: &mut Vec<(u32, String)>,
+                          header: &mut Option<(String, u32)>,
+                          batch: &mut String,
+                          rows: &mut Vec<u32>| {
             let width = cols.iter().map(|c| c.0 + 1).max().unwrap_or(0);
             let mut line = vec![String::new(); width as usize];
+            let filled = cols.len();
             for (c, v) in cols.drain(..) {
                 line[c as usize] = csv_cell(&v);
             }
             let text = line.join(",");
             if header.is_none() {
-                *header = Some(text);
+                if filled >= 2 {
+                    *header = Some((text, row));
+                }
                 return;
-            }
-            if *rows == 0 {
-                *first = row;
             }
             batch.push_str(&text);
             batch.push('\n');
-            *rows += 1;
+            rows.push(row);
         };
         loop {
             let next = match cells.next_cell() {
@@ -212,27 +212,13 @@ fn scan_xlsx<R: Read + Seek>(ctx: &mut Ctx, w: &mut Worker, archive: zip::ZipArc
             };
             let Some(cell) = next else { break };
             let (row, col) = cell.get_position();
-            if current_row.is_some_and(|r| r != row) {
-                flush_row(
-                    current_row.unwrap_or(0),
-                    &mut row_cells,
-                    &mut header,
-                    &mut batch,
-                    &mut rows_in_batch,
-                    &mut first_row_of_batch,
-                );
-                if rows_in_batch >= ROWS_PER_BATCH {
-                    scan_rows(
-                        ctx,
-                        w,
-                        Some(&sheet),
-                        &m,
-                        header.as_deref().unwrap_or(""),
-                        &batch,
-                        first_row_of_batch,
-                    );
+            if let Some(r) = current_row.filter(|&r| r != row) {
+                finish_row(r, &mut row_cells, &mut header, &mut batch, &mut batch_rows);
+                if batch_rows.len() >= ROWS_PER_BATCH {
+                    let (h, hrow) = header.clone().unwrap_or_default();
+                    scan_rows(ctx, w, Some(&sheet), &m, &h, hrow, &batch, &batch_rows);
                     batch.clear();
-                    rows_in_batch = 0;
+                    batch_rows.clear();
                 }
             }
             current_row = Some(row);
@@ -242,40 +228,27 @@ fn scan_xlsx<R: Read + Seek>(ctx: &mut Ctx, w: &mut Worker, archive: zip::ZipArc
             }
         }
         if let Some(r) = current_row {
-            flush_row(
-                r,
-                &mut row_cells,
-                &mut header,
-                &mut batch,
-                &mut rows_in_batch,
-                &mut first_row_of_batch,
-            );
+            finish_row(r, &mut row_cells, &mut header, &mut batch, &mut batch_rows);
         }
-        if rows_in_batch > 0 || header.is_some() {
-            scan_rows(
-                ctx,
-                w,
-                Some(&sheet),
-                &m,
-                header.as_deref().unwrap_or(""),
-                &batch,
-                first_row_of_batch,
-            );
+        if let Some((h, hrow)) = header.clone() {
+            scan_rows(ctx, w, Some(&sheet), &m, &h, hrow, &batch, &batch_rows);
         }
     }
 }
 
-/// Scans CSV `rows` (the first of them row `first_row`, 0-based) under the CSV `header`, and
-/// rewrites each finding's place to its row: line = the row (1-based), no column; with a
-/// `sheet`, `field` = `Sheet!C7` (the sheet's header row being row 1).
+/// Scans CSV `rows` under the CSV `header` (which stands in row `header_row`, 0-based) and
+/// rewrites each finding's place: line = its row (`rows_at`, 0-based, shown 1-based), no column;
+/// with a `sheet`, `field` = `Sheet!C7`.
+#[allow(clippy::too_many_arguments)]
 pub fn scan_rows(
     ctx: &mut Ctx,
     w: &mut Worker,
     sheet: Option<&str>,
     member: &[String],
     header: &str,
+    header_row: u32,
     rows: &str,
-    first_row: u32,
+    rows_at: &[u32],
 ) {
     let text = format!("{header}\n{rows}");
     let before = ctx.result.findings.len();
@@ -293,7 +266,11 @@ pub fn scan_rows(
             continue;
         };
         let idx = line as usize - 1;
-        let row = if idx == 0 { 0 } else { first_row + idx as u32 - 1 };
+        let row = if idx == 0 {
+            header_row
+        } else {
+            rows_at.get(idx - 1).copied().unwrap_or(header_row)
+        };
         let col_index = lines.get(idx).map_or(0, |l| column_at(l, col as usize - 1));
         if let Some(sheet) = sheet {
             f.field = Some(format!("{sheet}!{}{}", column_letters(col_index), row + 1));

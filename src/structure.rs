@@ -32,12 +32,48 @@ impl Format {
                 let t = first_text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
                 if t.starts_with("{\"") || t.starts_with("[{") || t.starts_with("[\n") {
                     Format::Json
+                } else if let Some(d) = sniff_delimited(t) {
+                    Format::Csv(d)
                 } else {
                     Format::Text
                 }
             }
         }
     }
+}
+
+/// A table without a `.csv` name (a member called `export/customers`, a `.txt` export): the
+/// first lines (at least three) all hold the same number, one or more, of commas or tabs outside
+/// quotes, and the first line has no more than 200 fields.
+fn sniff_delimited(t: &str) -> Option<u8> {
+    let lines: Vec<&str> = t.lines().take(6).collect();
+    let complete = if t.lines().nth(6).is_some() {
+        lines.len()
+    } else {
+        lines.len().saturating_sub(usize::from(!t.ends_with('\n')))
+    };
+    let lines = &lines[..complete.min(lines.len())];
+    if lines.len() < 3 {
+        return None;
+    }
+    for d in [b'\t', b','] {
+        let count = |l: &str| {
+            let mut q = false;
+            l.bytes()
+                .filter(|&c| {
+                    if c == b'"' {
+                        q = !q;
+                    }
+                    c == d && !q
+                })
+                .count()
+        };
+        let first = count(lines[0]);
+        if (1..200).contains(&first) && lines.iter().all(|l| count(l) == first) {
+            return Some(d);
+        }
+    }
+    None
 }
 
 /// Per-file parser state and the fields and cells of the current piece.

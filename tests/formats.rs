@@ -456,8 +456,6 @@ fn csv_in_gzip_zstd_bzip2_xz() {
 }
 
 #[test]
-#[ignore = "BUG: CSV content in a member without a .csv name is scanned as prose: no field, rows 2-8 medium \
-            including the order-number look-alikes (near:個人番号), rows from 9 on low"]
 fn csv_content_in_members_without_a_csv_name() {
     // Dumps inside archives often lose their extension: a gzip stream named `customers` and a
     // tar member `export/customers`. The content is the same people table.
@@ -1574,8 +1572,6 @@ fn a_streamed_zip_over_64_mib_nested_in_a_tar() {
 }
 
 #[test]
-#[ignore = "BUG: xlsx rows after an empty (omitted) row get the wrong line and cell reference: the batch \
-            assumes consecutive rows"]
 fn xlsx_rows_after_empty_rows_keep_their_row_numbers() {
     // Excel leaves empty rows out of the sheet XML: here rows 1 (header), 2, 5 and 10 only.
     let d = tmp();
@@ -1606,8 +1602,6 @@ fn xlsx_rows_after_empty_rows_keep_their_row_numbers() {
 }
 
 #[test]
-#[ignore = "BUG: an xlsx whose header row is not row 1 (a title above it) loses its column labels: the \
-            order-number look-alikes of the next 7 rows are medium (near:個人番号), labelled values further down low"]
 fn xlsx_with_a_title_row_above_the_header() {
     // The common Japanese layout: a title in A1, an empty row 2, the header in row 3.
     let d = tmp();
@@ -1685,8 +1679,6 @@ fn mysqldump_insert_line_longer_than_a_scan_piece() {
 }
 
 #[test]
-#[ignore = "BUG: zip member names in CP932 (no UTF-8 flag, as Japanese Windows writes them) are \
-            reported as CP437 mojibake in `member`"]
 fn zip_member_names_in_cp932() {
     let d = tmp();
     let ps = people();
