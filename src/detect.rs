@@ -525,7 +525,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
         let cell = cell_at(unit.cells, c.start);
         let field = cell.map(|cl| &unit.fields[cl.field]);
         // Only the last few hundred characters matter for labels: never search further back.
-        let back = floor_boundary(text, c.start.saturating_sub(LOOK_BACK_BYTES));
+        let back = crate::fold::floor_boundary(text, c.start.saturating_sub(LOOK_BACK_BYTES));
         let line_start = memchr::memrchr(b'\n', &b[back..c.start]).map_or(back, |p| back + p + 1);
         let mut best: Option<(Verdict, Option<Detection>)> = None;
         for &ri in rule_ids {
@@ -739,13 +739,6 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
 /// How far back (and, for health-insurance parts, forward) context is looked for: enough for the
 /// weak window of 300 characters of up to 4 bytes each.
 const LOOK_BACK_BYTES: usize = 1536;
-
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
 
 fn band(rules: &RuleSet, score: f64) -> Confidence {
     let bands = &rules.context.bands;
@@ -1034,7 +1027,11 @@ fn health_parts(
         // Text: the parts after the insurer number in its paragraph; if none, those before it (a
         // card reads 記号 … 番号 … 保険者番号 …). Never past another insurer label.
         let look = LOOK_BACK_BYTES.min(rules.context.weak_window_chars * 3);
-        let after_end = blank_line_after(text, c.end, floor_boundary(text, (c.end + look).min(text.len())));
+        let after_end = blank_line_after(
+            text,
+            c.end,
+            crate::fold::floor_boundary(text, (c.end + look).min(text.len())),
+        );
         let first = hits.partition_point(|h| h.start < c.end);
         let last = hits.partition_point(|h| h.start < after_end);
         collect_parts(rules, ri, text, &hits[first..last], after_end, &mut parts);
@@ -1045,7 +1042,7 @@ fn health_parts(
                 .rposition(|h| rules.keywords[h.kw].labels.contains(&ri))
                 .unwrap_or(first);
             let label_start = hits.get(label_at).map_or(c.start, |h| h.start.min(c.start));
-            let floor = floor_boundary(text, label_start.saturating_sub(look));
+            let floor = crate::fold::floor_boundary(text, label_start.saturating_sub(look));
             let start = blank_line_before(text, label_start, floor);
             let prev_group = hits[..label_at]
                 .iter()

@@ -13,6 +13,15 @@ pub struct Folded {
     map: Vec<(usize, usize)>,
 }
 
+/// The largest character boundary of `s` at or before `i`.
+pub fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// The fold of one character, given whether its neighbours are digits.
 #[inline]
 pub fn fold_char(c: char, prev_digit: bool, next_digit: bool) -> char {

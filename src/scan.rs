@@ -541,7 +541,7 @@ pub fn scan_text(
         } else {
             choose_cut(&pending, PIECE, csv_quotes)
         };
-        let look_end = floor_char(&pending, (cut + LOOKAHEAD).min(pending.len()));
+        let look_end = crate::fold::floor_boundary(&pending, (cut + LOOKAHEAD).min(pending.len()));
         w.unit_text.clear();
         w.unit_text.push_str(&tail);
         w.unit_text.push_str(&pending[..look_end]);
@@ -589,13 +589,14 @@ pub fn scan_text(
         col = c;
         // Keep the end of this piece as context for the next.
         let piece = &pending[..cut];
-        let keep = floor_char(piece, piece.len().saturating_sub(CONTEXT_TAIL));
+        let keep = crate::fold::floor_boundary(piece, piece.len().saturating_sub(CONTEXT_TAIL));
         let new_tail = if piece.len() >= CONTEXT_TAIL {
             piece[keep..].to_string()
         } else {
             format!("{tail}{piece}")
         };
-        tail = new_tail[floor_char(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..].to_string();
+        tail =
+            new_tail[crate::fold::floor_boundary(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..].to_string();
         pending.drain(..cut);
         ctx.flush();
     }
@@ -629,13 +630,6 @@ fn chars(b: &[u8]) -> u64 {
     b.iter().filter(|&&c| (c & 0xC0) != 0x80).count() as u64
 }
 
-fn floor_char(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 /// Byte offsets of the `a`-th and `b`-th characters of `s`.
 fn char_offsets(s: &str, a: usize, b: usize) -> (usize, usize) {
     let mut ia = s.len();
@@ -655,7 +649,7 @@ fn char_offsets(s: &str, a: usize, b: usize) -> (usize, usize) {
 /// Where to end a piece of at most `limit` bytes: after the last newline (outside CSV quotes),
 /// else after a character that cannot be part of a value, else at `limit`.
 fn choose_cut(text: &str, limit: usize, csv_in_quotes: Option<bool>) -> usize {
-    let end = floor_char(text, limit.min(text.len()));
+    let end = crate::fold::floor_boundary(text, limit.min(text.len()));
     let b = &text.as_bytes()[..end];
     let nl = match csv_in_quotes {
         Some(mut q) => {

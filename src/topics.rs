@@ -47,13 +47,6 @@ pub fn topic_hits(rules: &RuleSet, lower: &str) -> Vec<TopicHit> {
 /// How far a paragraph reaches either way from a keyword.
 const SCOPE_BYTES: usize = 900;
 
-fn floor_boundary(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 /// The cells of `cl`'s record (contiguous in `cells`).
 fn record_range(cells: &[Cell], at: usize) -> (usize, usize) {
     let rec = cells[at].record;
@@ -210,8 +203,8 @@ fn sensitive_text(rules: &RuleSet, unit: &Unit, hits: &[TopicHit], codes: &[(usi
                 (unit.cells[a].start, unit.cells[b - 1].end, record_has_person(unit, i))
             }
             None => {
-                let floor = floor_boundary(text, h.start.saturating_sub(SCOPE_BYTES));
-                let ceil = floor_boundary(text, (h.end + SCOPE_BYTES).min(text.len()));
+                let floor = crate::fold::floor_boundary(text, h.start.saturating_sub(SCOPE_BYTES));
+                let ceil = crate::fold::floor_boundary(text, (h.end + SCOPE_BYTES).min(text.len()));
                 (
                     crate::detect::blank_line_before(text, h.start, floor),
                     crate::detect::blank_line_after(text, h.end, ceil),
@@ -545,7 +538,7 @@ fn genome_files(rules: &RuleSet, text: &str, out: &mut Vec<Detection>) {
     let Some(dna) = rules.index_of("biometric.dna") else {
         return;
     };
-    let head = &text[..floor_boundary(text, text.len().min(64 * 1024))];
+    let head = &text[..crate::fold::floor_boundary(text, text.len().min(64 * 1024))];
     let lines: Vec<&str> = head.lines().take(2000).collect();
     let first = lines.iter().position(|l| !l.trim().is_empty());
     let Some(first) = first else { return };
