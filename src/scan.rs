@@ -315,8 +315,29 @@ fn walk_target(
         });
 }
 
-/// Scans one local file.
+/// Scans one local file. A panic inside a format library while reading it becomes an `error`
+/// record for that file: one hostile file never stops the scan.
 pub fn scan_path(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    w: &mut Worker,
+    path: &Path,
+    shown: &str,
+    sender: Option<&crossbeam_channel::Sender<Msg>>,
+) -> FileResult {
+    let run = std::panic::AssertUnwindSafe(|| scan_path_inner(rules, cfg, w, path, shown, sender));
+    std::panic::catch_unwind(run).unwrap_or_else(|_| {
+        *w = Worker::default();
+        error_result(
+            shown,
+            None,
+            "decode",
+            "internal error while reading this file (a format library failed); the rest of it was not scanned".into(),
+        )
+    })
+}
+
+fn scan_path_inner(
     rules: &RuleSet,
     cfg: &ScanConfig,
     w: &mut Worker,
