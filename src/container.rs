@@ -233,7 +233,7 @@ pub fn scan_stream(
             scan_stream(ctx, w, Box::new(limited), &inner, m, depth + 1, None);
         }
         Kind::Tar => scan_tar(ctx, w, Box::new(Cursor::new(prefix).chain(reader)), member, depth),
-        Kind::Zip => scan_zip(ctx, w, prefix, reader, name, member, depth, file),
+        Kind::Zip => scan_zip(ctx, w, prefix, reader, member, depth, file),
         Kind::Pdf => match whole(prefix, reader, MAX_DOCUMENT) {
             Ok(bytes) => crate::documents::scan_pdf(ctx, w, bytes, &member),
             Err(e) => ctx.error(&member, crate::scan::error_kind(&e), format!("pdf: {e}")),
@@ -358,7 +358,6 @@ fn scan_zip(
     w: &mut Worker,
     prefix: Vec<u8>,
     mut reader: Box<dyn Read + '_>,
-    name: &str,
     member: Vec<String>,
     depth: usize,
     file: Option<&Path>,
@@ -366,7 +365,7 @@ fn scan_zip(
     // Random access: the file itself, or the zip read into memory when it is small enough.
     if let Some(path) = file {
         match std::fs::File::open(path) {
-            Ok(f) => return scan_zip_archive(ctx, w, io::BufReader::new(f), name, member, depth),
+            Ok(f) => return scan_zip_archive(ctx, w, io::BufReader::new(f), member, depth),
             Err(e) => return ctx.error(&member, "io", e.to_string()),
         }
     }
@@ -380,7 +379,7 @@ fn scan_zip(
         return;
     }
     if (buf.len() as u64) <= ZIP_IN_MEMORY {
-        return scan_zip_archive(ctx, w, Cursor::new(buf), name, member, depth);
+        return scan_zip_archive(ctx, w, Cursor::new(buf), member, depth);
     }
     // Too large to hold: member by member from the local headers.
     let mut stream = Cursor::new(buf).chain(reader);
@@ -416,14 +415,7 @@ fn scan_zip(
     }
 }
 
-fn scan_zip_archive<R: Read + Seek>(
-    ctx: &mut Ctx,
-    w: &mut Worker,
-    reader: R,
-    name: &str,
-    member: Vec<String>,
-    depth: usize,
-) {
+fn scan_zip_archive<R: Read + Seek>(ctx: &mut Ctx, w: &mut Worker, reader: R, member: Vec<String>, depth: usize) {
     let mut archive = match zip::ZipArchive::new(reader) {
         Ok(a) => a,
         Err(e) => {
@@ -436,7 +428,7 @@ fn scan_zip_archive<R: Read + Seek>(
         .filter_map(|n| n.ok().map(|c| c.into_owned()))
         .collect();
     if let Some(kind) = office_kind(names.iter().map(String::as_str)) {
-        return crate::office::scan_office(ctx, w, archive, kind_name(kind), name, member);
+        return crate::office::scan_office(ctx, w, archive, kind_name(kind), member);
     }
     let limits = ctx.cfg.limits;
     for i in 0..archive.len() {

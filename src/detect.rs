@@ -650,7 +650,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                     continue;
                 };
                 group = Some(g);
-                score += 0.1;
+                score += rule.score.parts;
             }
             let score = cap.map_or(score, |k| score.min(k)).clamp(0.0, 1.0);
             let score = (score * 1000.0).round() / 1000.0;
@@ -1100,7 +1100,7 @@ fn mrz(rules: &RuleSet, text: &str, unit: &Unit, out: &mut Vec<Detection>) {
                 start: off,
                 end: off + 9,
                 canonical: number,
-                score: 0.95,
+                score: rules.rules[ri].score.mrz,
                 confidence: Confidence::High,
                 validated: true,
                 evidence: vec![

@@ -123,6 +123,15 @@ pub fn scan_parquet<R: ChunkReader + 'static>(ctx: &mut Ctx, w: &mut Worker, rea
     let mut batch = String::new();
     let mut in_batch = 0usize;
     let mut first = 0u32;
+    // Scans the rows gathered so far (rows `first..` of the file) under the header.
+    let flush = |ctx: &mut Ctx, w: &mut Worker, batch: &mut String, in_batch: &mut usize, first: u32| {
+        if *in_batch > 0 {
+            let rows_at: Vec<u32> = (first..first + *in_batch as u32).collect();
+            scan_rows(ctx, w, None, member, &header, 0, batch, &rows_at);
+            batch.clear();
+            *in_batch = 0;
+        }
+    };
     for (n, row) in rows.enumerate() {
         let n = n as u32;
         let row = match row {
@@ -145,30 +154,8 @@ pub fn scan_parquet<R: ChunkReader + 'static>(ctx: &mut Ctx, w: &mut Worker, rea
         batch.push('\n');
         in_batch += 1;
         if in_batch >= ROWS_PER_BATCH {
-            scan_rows(
-                ctx,
-                w,
-                None,
-                member,
-                &header,
-                0,
-                &batch,
-                &(first..first + in_batch as u32).collect::<Vec<_>>(),
-            );
-            batch.clear();
-            in_batch = 0;
+            flush(ctx, w, &mut batch, &mut in_batch, first);
         }
     }
-    if in_batch > 0 {
-        scan_rows(
-            ctx,
-            w,
-            None,
-            member,
-            &header,
-            0,
-            &batch,
-            &(first..first + in_batch as u32).collect::<Vec<_>>(),
-        );
-    }
+    flush(ctx, w, &mut batch, &mut in_batch, first);
 }

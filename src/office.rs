@@ -18,13 +18,11 @@ pub fn scan_office<R: Read + Seek>(
     w: &mut Worker,
     mut archive: zip::ZipArchive<R>,
     kind: &str,
-    _name: &str,
     member: Vec<String>,
 ) {
     match kind {
         "xlsx" => scan_xlsx(ctx, w, archive, member),
         _ => {
-            let (para, run) = ("p", "t");
             let mut parts: Vec<String> = archive
                 .file_names()
                 .filter_map(|n| n.ok().map(|c| c.into_owned()))
@@ -45,7 +43,7 @@ pub fn scan_office<R: Read + Seek>(
                 let mut m = member.clone();
                 m.push(part.clone());
                 let text = match archive.by_name(&part) {
-                    Ok(entry) => paragraphs(BufReader::new(entry.take(MAX_PART_TEXT as u64)), para, run),
+                    Ok(entry) => paragraphs(BufReader::new(entry.take(MAX_PART_TEXT as u64)), "p", "t"),
                     Err(e) => Err(e.to_string()),
                 };
                 match text {

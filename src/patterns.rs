@@ -53,13 +53,19 @@ pub enum Unlabelled {
     Medium,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Score {
     pub shape: f64,
     #[serde(default)]
     pub checksum: f64,
     pub strong_label: f64,
     pub weak_label: f64,
+    /// Group rules: added when the person's parts are found with the group.
+    #[serde(default)]
+    pub parts: f64,
+    /// jp.passport: the score of a machine-readable zone whose check digits all hold.
+    #[serde(default)]
+    pub mrz: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,17 +111,6 @@ pub enum Kind {
     Code,
     Sensitive,
     Biometric,
-}
-
-impl Default for Score {
-    fn default() -> Self {
-        Score {
-            shape: 0.0,
-            checksum: 0.0,
-            strong_label: 0.0,
-            weak_label: 0.0,
-        }
-    }
 }
 
 /// One rule as written in `patterns/`.
@@ -230,6 +225,28 @@ pub struct NegativeWords {
     pub suffixes: Vec<String>,
 }
 
+/// Scores and thresholds of sensitive and biometric detection (`[topics]` in `context.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TopicSettings {
+    pub column_with_person: f64,
+    pub column_alone: f64,
+    pub keyword_with_person: f64,
+    pub keyword_alone: f64,
+    pub vector_of_modality: f64,
+    pub vector_other_length: f64,
+    pub min_vector_len: usize,
+    pub min_other_vector_len: usize,
+    pub magic_record: f64,
+    pub template_size: f64,
+    pub dna_value: f64,
+    pub min_sequence_len: usize,
+    pub genome_human: f64,
+    pub genome_unmarked: f64,
+    pub min_fasta_line: usize,
+    pub str_min_loci: usize,
+    pub str_profile: f64,
+}
+
 /// Shared context settings (`patterns/context.toml`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ContextSettings {
@@ -237,6 +254,7 @@ pub struct ContextSettings {
     pub weak_window_chars: usize,
     #[serde(default)]
     pub line_label_followers: Vec<String>,
+    pub topics: TopicSettings,
     pub bands: Bands,
     pub negative: NegativeWords,
 }
@@ -284,8 +302,9 @@ pub struct RuleSet {
     pub topics: Vec<TopicKeyword>,
     /// Over the lower-cased folded text; pattern id = index into `topics`.
     pub topic_automaton: AhoCorasick,
-    /// STR locus names of biometric.dna, lower-cased; pattern id = locus index.
+    /// STR locus names of biometric.dna, lower-cased; pattern id = index into `loci`.
     pub loci_automaton: AhoCorasick,
+    pub loci: Vec<String>,
 }
 
 /// Lower-cases ASCII, folds full-width forms and drops `_`, `-`, `.`, spaces: how column and key
@@ -423,7 +442,7 @@ impl RuleSet {
             .collect();
         let loci_automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(&loci)?;
+            .build(loci.iter())?;
         let topic_automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
@@ -441,6 +460,7 @@ impl RuleSet {
             topics,
             topic_automaton,
             loci_automaton,
+            loci,
         })
     }
 

@@ -378,20 +378,6 @@ fn error_result(path: &str, member: Option<Vec<String>>, kind: &'static str, msg
     }
 }
 
-/// Counts the bytes read through it (the compressed size of a gzip stream).
-struct Counted<R> {
-    inner: R,
-    n: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        self.n += k as u64;
-        Ok(k)
-    }
-}
-
 /// Scans a stream: containers are unpacked (see `container`), the encoding sniffed, the text
 /// read in pieces.
 pub fn scan_reader(
@@ -528,7 +514,7 @@ pub fn scan_text(
         }
         Sniff::Text { encoding, bom } => (encoding, bom),
     };
-    let mut reader = TextReader::new(Counted { inner: reader, n: 0 }, prefix, encoding, bom);
+    let mut reader = TextReader::new(reader, prefix, encoding, bom);
     let mut pending = String::new();
     let mut tail = String::new();
     let mut eof = false;

@@ -44,9 +44,6 @@ pub fn topic_hits(rules: &RuleSet, lower: &str) -> Vec<TopicHit> {
         .collect()
 }
 
-/// How far a paragraph reaches either way from a keyword.
-const SCOPE_BYTES: usize = 900;
-
 /// The cells of `cl`'s record (contiguous in `cells`).
 fn record_range(cells: &[Cell], at: usize) -> (usize, usize) {
     let rec = cells[at].record;
@@ -157,7 +154,12 @@ fn sensitive_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
             continue;
         }
         let person = record_has_person(unit, at);
-        let score = if person.is_some() { 0.85 } else { 0.35 };
+        let t = &rules.context.topics;
+        let score = if person.is_some() {
+            t.column_with_person
+        } else {
+            t.column_alone
+        };
         for &r in &f.sensitive {
             // One finding per record and category: the first sensitive cell speaks for it.
             if !reported.insert((c.record, r)) {
@@ -203,8 +205,10 @@ fn sensitive_text(rules: &RuleSet, unit: &Unit, hits: &[TopicHit], codes: &[(usi
                 (unit.cells[a].start, unit.cells[b - 1].end, record_has_person(unit, i))
             }
             None => {
-                let floor = crate::fold::floor_boundary(text, h.start.saturating_sub(SCOPE_BYTES));
-                let ceil = crate::fold::floor_boundary(text, (h.end + SCOPE_BYTES).min(text.len()));
+                // The weak window in characters, as bytes of Japanese text.
+                let scope = rules.context.weak_window_chars * 3;
+                let floor = crate::fold::floor_boundary(text, h.start.saturating_sub(scope));
+                let ceil = crate::fold::floor_boundary(text, (h.end + scope).min(text.len()));
                 (
                     crate::detect::blank_line_before(text, h.start, floor),
                     crate::detect::blank_line_after(text, h.end, ceil),
@@ -241,7 +245,12 @@ fn sensitive_text(rules: &RuleSet, unit: &Unit, hits: &[TopicHit], codes: &[(usi
             let word = text[h.start..h.end].to_string();
             let mut ev = vec![format!("keyword:{word}")];
             ev.extend(person.clone());
-            let score = if person.is_some() { 0.6 } else { 0.3 };
+            let t = &rules.context.topics;
+            let score = if person.is_some() {
+                t.keyword_with_person
+            } else {
+                t.keyword_alone
+            };
             push(
                 rules,
                 out,
@@ -331,8 +340,8 @@ pub fn magic_rule(rules: &RuleSet, bytes: &[u8]) -> Option<(usize, String)> {
 }
 
 /// Parses a feature vector: `[0.1, -0.2, ...]`, or numbers separated by commas, semicolons or
-/// spaces. `None` unless every item is a number and there are at least 16.
-fn parse_vector(v: &str) -> Option<usize> {
+/// spaces. `None` unless every item is a number and there are at least `min`.
+fn parse_vector(v: &str, min: usize) -> Option<usize> {
     let inner = v
         .trim()
         .trim_start_matches(['[', '(', '{'])
@@ -345,11 +354,11 @@ fn parse_vector(v: &str) -> Option<usize> {
         item.parse::<f64>().ok()?;
         n += 1;
     }
-    (n >= 16).then_some(n)
+    (n >= min).then_some(n)
 }
 
-fn is_sequence(v: &str) -> bool {
-    v.len() >= 20
+fn is_sequence(v: &str, min: usize) -> bool {
+    v.len() >= min
         && v.bytes()
             .all(|c| matches!(c.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T' | b'N'))
 }
@@ -363,6 +372,7 @@ fn is_genotype(v: &str) -> bool {
 }
 
 fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
+    let t = &rules.context.topics;
     let text = unit.folded.text.as_str();
     let cells = unit.cells;
     let mut i = 0;
@@ -395,7 +405,7 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
                 .count();
             (numbers == j - i).then_some(numbers)
         } else {
-            parse_vector(value)
+            parse_vector(value, t.min_vector_len)
         };
         let decoded = if dims.is_none() && value.len() >= 16 {
             hex_decode(value).or_else(|| base64_decode(value))
@@ -408,14 +418,14 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
             let rule = &rules.rules[r];
             let verdict: Option<(f64, String, String)> = if let Some(n) = dims {
                 if rule.dims.contains(&n) {
-                    Some((0.9, format!("vector:{n}"), format!("<float[{n}]>")))
-                } else if n >= 64 && !rule.dims.is_empty() {
-                    Some((0.6, format!("vector:{n}"), format!("<float[{n}]>")))
+                    Some((t.vector_of_modality, format!("vector:{n}"), format!("<float[{n}]>")))
+                } else if n >= t.min_other_vector_len && !rule.dims.is_empty() {
+                    Some((t.vector_other_length, format!("vector:{n}"), format!("<float[{n}]>")))
                 } else {
                     None
                 }
-            } else if rule.id == "biometric.dna" && (is_sequence(value) || is_genotype(value)) {
-                Some((0.85, "sequence".into(), format!("<{} bases>", value.len())))
+            } else if rule.id == "biometric.dna" && (is_sequence(value, t.min_sequence_len) || is_genotype(value)) {
+                Some((t.dna_value, "sequence".into(), format!("<{} bases>", value.len())))
             } else if let Some(bytes) = &decoded {
                 if let Some(m) = rule
                     .magic
@@ -424,13 +434,13 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
                 {
                     let m = printable_magic(m.as_bytes());
                     Some((
-                        0.95,
+                        t.magic_record,
                         format!("magic:{m}"),
                         format!("<{m} record, {} bytes>", bytes.len()),
                     ))
                 } else if rule.template_bytes.contains(&bytes.len()) {
                     Some((
-                        0.85,
+                        t.template_size,
                         format!("template:{} bytes", bytes.len()),
                         format!("<template, {} bytes>", bytes.len()),
                     ))
@@ -468,6 +478,7 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
 
 /// Base64 (or hex) templates with a standard record's magic, wherever they are.
 fn magic_in_text(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
+    let t = &rules.context.topics;
     let text = unit.folded.text.as_str();
     let b = text.as_bytes();
     let is_b64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_');
@@ -510,7 +521,7 @@ fn magic_in_text(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
                         e,
                         text[s..e].to_string(),
                         display,
-                        0.95,
+                        t.magic_record,
                         vec![format!("magic:{name}"), "base64".into()],
                         field,
                     );
@@ -526,15 +537,17 @@ fn human_or_not(rules: &RuleSet, dna: usize, header: &str) -> Option<f64> {
     if r.exclude.iter().any(|x| lower.contains(&x.to_lowercase())) {
         return None;
     }
+    let t = &rules.context.topics;
     Some(if r.keywords.iter().any(|k| lower.contains(&k.to_lowercase())) {
-        0.9
+        t.genome_human
     } else {
-        0.6
+        t.genome_unmarked
     })
 }
 
 /// Genome data files, recognised at the start of a file.
 fn genome_files(rules: &RuleSet, text: &str, out: &mut Vec<Detection>) {
+    let t = &rules.context.topics;
     let Some(dna) = rules.index_of("biometric.dna") else {
         return;
     };
@@ -557,7 +570,7 @@ fn genome_files(rules: &RuleSet, text: &str, out: &mut Vec<Detection>) {
             if samples > 0 && human_or_not(rules, dna, &meta).is_some() {
                 found = Some((
                     k,
-                    0.9,
+                    t.genome_human,
                     format!("vcf:samples:{samples}"),
                     format!("<VCF, {samples} samples>"),
                 ));
@@ -566,14 +579,16 @@ fn genome_files(rules: &RuleSet, text: &str, out: &mut Vec<Detection>) {
     } else if l0.starts_with('>')
         && lines
             .get(first + 1)
-            .is_some_and(|l| is_sequence(l.trim()) && l.trim().len() >= 40)
+            .is_some_and(|l| is_sequence(l.trim(), t.min_fasta_line))
     {
         if let Some(score) = human_or_not(rules, dna, l0) {
             found = Some((first, score, "fasta".into(), "<FASTA sequence>".into()));
         }
     } else if l0.starts_with('@')
         && lines.get(first + 2).is_some_and(|l| l.starts_with('+'))
-        && lines.get(first + 1).is_some_and(|l| is_sequence(l.trim()))
+        && lines
+            .get(first + 1)
+            .is_some_and(|l| is_sequence(l.trim(), t.min_sequence_len))
         && lines.get(first + 3).map(|l| l.trim().len()) == lines.get(first + 1).map(|l| l.trim().len())
     {
         if let Some(score) = human_or_not(rules, dna, l0) {
@@ -593,7 +608,7 @@ fn genome_files(rules: &RuleSet, text: &str, out: &mut Vec<Detection>) {
         let l = l.trim_start_matches(['#', ' ']).to_ascii_lowercase();
         l.starts_with("rsid\tchromosome\tposition\t")
     }) {
-        found = Some((k, 0.9, "snp_raw_data".into(), "<genotype raw data>".into()));
+        found = Some((k, t.genome_human, "snp_raw_data".into(), "<genotype raw data>".into()));
     }
     if let Some((idx, score, what, display)) = found {
         let s = offset_of(idx);
@@ -606,10 +621,11 @@ fn genome_files(rules: &RuleSet, text: &str, out: &mut Vec<Detection>) {
 /// STR profiles: a record (a CSV row, a JSON object, a line of text) naming at least nine
 /// distinct STR loci with allele values.
 fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detection>) {
+    let t = &rules.context.topics;
     let Some(dna) = rules.index_of("biometric.dna") else {
         return;
     };
-    let loci: Vec<String> = rules.rules[dna].loci.iter().map(|l| l.to_ascii_lowercase()).collect();
+    let loci = &rules.loci;
     if loci.is_empty() {
         return;
     }
@@ -634,7 +650,7 @@ fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detecti
                 .iter()
                 .filter(|c| locus_field[c.field] && cell_value(text, c).1.bytes().any(|b| b.is_ascii_digit()))
                 .collect();
-            if named.len() >= 9 && unit.cells[lo].start >= unit.scan_from {
+            if named.len() >= t.str_min_loci && unit.cells[lo].start >= unit.scan_from {
                 let (s, e) = (unit.cells[lo].start, unit.cells[hi - 1].end);
                 let canonical = named
                     .iter()
@@ -650,7 +666,7 @@ fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detecti
                     e,
                     canonical,
                     display,
-                    0.9,
+                    t.str_profile,
                     vec![format!("str_loci:{}", named.len())],
                     None,
                 );
@@ -666,7 +682,7 @@ fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detecti
     let flush = |line_start: usize, line_end: usize, seen: &mut Vec<usize>, out: &mut Vec<Detection>| {
         seen.sort_unstable();
         seen.dedup();
-        if seen.len() >= 9 {
+        if seen.len() >= t.str_min_loci {
             let count = seen.len();
             let line = text[line_start..line_end].trim_end();
             let display = format!("<STR profile, {count} loci>");
@@ -678,7 +694,7 @@ fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detecti
                 line_start + line.len(),
                 line.trim().to_string(),
                 display,
-                0.9,
+                t.str_profile,
                 vec![format!("str_loci:{count}")],
                 None,
             );
@@ -701,7 +717,6 @@ fn str_profiles(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detecti
     }
     let end = memchr::memchr(b'\n', &b[line_start..]).map_or(b.len(), |p| line_start + p);
     flush(line_start, end, &mut seen, out);
-    let _ = loci;
 }
 
 #[cfg(test)]
@@ -713,7 +728,10 @@ mod tests {
         let data = b"FMR\0 20\0\x00\x00\x01\x02";
         assert_eq!(base64_decode(&base64_encode(data)).unwrap(), data);
         assert_eq!(base64_encode(b"FMR\0"), "Rk1SAA");
-        assert_eq!(parse_vector("[0.1, -0.2, 3e-2]"), None);
-        assert_eq!(parse_vector(&format!("[{}]", vec!["0.5"; 128].join(","))), Some(128));
+        assert_eq!(parse_vector("[0.1, -0.2, 3e-2]", 16), None);
+        assert_eq!(
+            parse_vector(&format!("[{}]", vec!["0.5"; 128].join(",")), 16),
+            Some(128)
+        );
     }
 }
