@@ -2,6 +2,8 @@
 //! §2, §3, §4, §6, §7). Every tree is generated in a temporary directory from synthetic values
 //! whose check digits are computed here, independently of the scanner's own validators.
 
+mod support;
+
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -14,28 +16,7 @@ use std::time::{Duration, Instant};
 // Synthetic values
 // ---------------------------------------------------------------------------------------------
 
-/// Check digit of a 個人番号 (My Number) over its 11-digit body.
-///
-/// Source: 行政手続における特定の個人を識別するための番号の利用等に関する法律の規定による通知カード
-/// 及び個人番号カード並びに情報提供ネットワークシステムによる特定個人情報の提供等に関する省令
-/// (総務省令第85号, 平成26年) 第5条: the digits P1..P11 of the body taken left to right are weighted
-/// 6,5,4,3,2,7,6,5,4,3,2; r = Σ Pn·Qn mod 11; check digit = 0 if r ≤ 1, else 11 − r.
-fn my_number_check(body: &str) -> u32 {
-    assert_eq!(body.len(), 11, "a My Number body has 11 digits");
-    const W: [u32; 11] = [6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-    let r = body
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).expect("digit") * w)
-        .sum::<u32>()
-        % 11;
-    if r <= 1 { 0 } else { 11 - r }
-}
-
-/// A 12-digit My Number: `body` plus its check digit.
-fn my_number(body: &str) -> String {
-    format!("{body}{}", my_number_check(body))
-}
+use support::{JsonlReport, my_number};
 
 /// A 12-digit driver's licence number `PP YY NNNNNN C R`: `first10` (a public-safety-commission
 /// code such as 30 = Tokyo, then 8 digits), the check digit over digits 1–10 with weights
@@ -112,32 +93,16 @@ struct Out {
     stderr: String,
 }
 
+impl JsonlReport for Out {
+    fn stdout(&self) -> &str {
+        &self.stdout
+    }
+    fn stderr(&self) -> &str {
+        &self.stderr
+    }
+}
+
 impl Out {
-    /// Every line of a `jsonl` report, parsed.
-    fn records(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}\n{}", self.stderr)))
-            .collect()
-    }
-    fn of_type(&self, t: &str) -> Vec<Value> {
-        self.records().into_iter().filter(|r| r["type"] == t).collect()
-    }
-    fn findings(&self) -> Vec<Value> {
-        self.of_type("finding")
-    }
-    fn errors(&self) -> Vec<Value> {
-        self.of_type("error")
-    }
-    fn summary(&self) -> Value {
-        let recs = self.records();
-        let last = recs
-            .last()
-            .unwrap_or_else(|| panic!("empty report; stderr: {}", self.stderr));
-        assert_eq!(last["type"], "summary", "the last jsonl record is the summary");
-        last.clone()
-    }
     fn keys(&self) -> Vec<Key> {
         keys(&self.findings())
     }

@@ -10,6 +10,9 @@
 
 #[path = "formats_gen/mod.rs"]
 mod formats_gen;
+mod support;
+
+use support::JsonlReport;
 
 use formats_gen::*;
 use hmac::{Hmac, Mac};
@@ -36,31 +39,16 @@ struct Out {
     elapsed: Duration,
 }
 
+impl JsonlReport for Out {
+    fn stdout(&self) -> &str {
+        &self.stdout
+    }
+    fn stderr(&self) -> &str {
+        &self.stderr
+    }
+}
+
 impl Out {
-    fn records(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}\n{}", self.stderr)))
-            .collect()
-    }
-    fn of_type(&self, t: &str) -> Vec<Value> {
-        self.records().into_iter().filter(|r| r["type"] == t).collect()
-    }
-    fn findings(&self) -> Vec<Value> {
-        self.of_type("finding")
-    }
-    fn errors(&self) -> Vec<Value> {
-        self.of_type("error")
-    }
-    fn summary(&self) -> Value {
-        let recs = self.records();
-        let last = recs
-            .last()
-            .unwrap_or_else(|| panic!("empty report; stderr: {}", self.stderr));
-        assert_eq!(last["type"], "summary", "the last jsonl record is the summary");
-        last.clone()
-    }
     fn got(&self) -> Vec<F> {
         let mut v: Vec<F> = self.findings().iter().map(F::from_json).collect();
         v.sort();

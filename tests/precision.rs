@@ -13,6 +13,7 @@
 
 #[path = "gen/mod.rs"]
 mod generator;
+mod support;
 
 use generator::Item;
 use serde_json::Value;

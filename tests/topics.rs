@@ -37,6 +37,7 @@
 
 #[path = "topics_gen/mod.rs"]
 mod generator;
+mod support;
 
 use generator::{GenFile, Mapping, Truth};
 use serde_json::Value;

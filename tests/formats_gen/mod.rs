@@ -11,24 +11,7 @@ use std::sync::Arc;
 // Synthetic values
 // ---------------------------------------------------------------------------------------------
 
-/// Check digit of a 個人番号 over its 11-digit body (総務省令第85号 第5条): weights 6,5,4,3,2,7,6,5,4,3,2
-/// left to right, r = Σ mod 11, check = 0 if r ≤ 1 else 11 − r.
-pub fn my_number_check(body: &str) -> u32 {
-    assert_eq!(body.len(), 11, "a My Number body has 11 digits");
-    const W: [u32; 11] = [6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-    let r = body
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).expect("digit") * w)
-        .sum::<u32>()
-        % 11;
-    if r <= 1 { 0 } else { 11 - r }
-}
-
-/// `body` plus its check digit.
-pub fn my_number(body: &str) -> String {
-    format!("{body}{}", my_number_check(body))
-}
+pub use crate::support::{my_number, my_number_check};
 
 /// `body` plus a wrong check digit.
 pub fn my_number_bad(body: &str) -> String {

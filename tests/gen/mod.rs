@@ -11,70 +11,7 @@
 
 use encoding_rs::SHIFT_JIS;
 
-// ---------------------------------------------------------------------------------------------
-// PRNG: splitmix64 (Steele, Lea, Flood 2014; the constants of java.util.SplittableRandom).
-
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (the modulo bias is irrelevant at these sizes).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
-    pub fn chance(&mut self, p: f64) -> bool {
-        ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
-    }
-
-    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-
-    /// Picks by integer weight.
-    pub fn weighted<T: Copy>(&mut self, xs: &[(T, u32)]) -> T {
-        let total: u32 = xs.iter().map(|x| x.1).sum();
-        let mut r = self.below(total as usize) as u32;
-        for &(x, w) in xs {
-            if r < w {
-                return x;
-            }
-            r -= w;
-        }
-        unreachable!()
-    }
-
-    pub fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
-    }
-
-    pub fn letters(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'A' + self.below(26) as u8)).collect()
-    }
-
-    pub fn shuffle<T>(&mut self, xs: &mut [T]) {
-        for i in (1..xs.len()).rev() {
-            let j = self.below(i + 1);
-            xs.swap(i, j);
-        }
-    }
-}
+pub use crate::support::Rng;
 
 // ---------------------------------------------------------------------------------------------
 // Check digits (jp-identifiers.md §4, "my code, executed").
