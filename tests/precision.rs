@@ -19,7 +19,6 @@ use generator::Item;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::Command;
 
 const SEED: u64 = 0x0A99_15CA_2024_0601;
 const THRESHOLD: f64 = 0.98;
@@ -58,22 +57,7 @@ struct Scan {
 
 /// Runs the scanner over `dump` inside `dir`, with no configuration from the environment.
 fn scan(dir: &Path, min_confidence: &str) -> Scan {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appiscan"));
-    cmd.current_dir(dir)
-        .args(["scan", "-f", "jsonl", "--min-confidence", min_confidence, "dump"]);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("APPISCAN_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd.output().expect("run appiscan");
-    let code = out.status.code();
-    assert!(
-        matches!(code, Some(0) | Some(1)),
-        "appiscan exited with {code:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("jsonl is UTF-8");
+    let stdout = support::scan_dump_jsonl(dir, min_confidence);
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut summary = Value::Null;

@@ -43,7 +43,6 @@ use generator::{GenFile, Mapping, Truth};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
-use std::process::Command;
 
 const SEED: u64 = 0x70_9105_A991_2024;
 const THRESHOLD: f64 = 0.95;
@@ -85,22 +84,7 @@ struct Scan {
 
 /// Runs the scanner over `dump` inside `dir`, with no configuration from the environment.
 fn scan(dir: &Path) -> Scan {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appiscan"));
-    cmd.current_dir(dir)
-        .args(["scan", "-f", "jsonl", "--min-confidence", "low", "dump"]);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("APPISCAN_") {
-            cmd.env_remove(k);
-        }
-    }
-    let out = cmd.output().expect("run appiscan");
-    let code = out.status.code();
-    assert!(
-        matches!(code, Some(0) | Some(1)),
-        "appiscan exited with {code:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).expect("jsonl is UTF-8");
+    let stdout = support::scan_dump_jsonl(dir, "low");
     let mut findings = Vec::new();
     let mut errors = Vec::new();
     let mut summary = Value::Null;

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
 
 // ---------------------------------------------------------------------------------------------
 // PRNG: splitmix64 (Steele, Lea, Flood 2014; the constants of java.util.SplittableRandom).
@@ -139,4 +141,25 @@ pub trait JsonlReport {
         assert_eq!(last["type"], "summary", "the last jsonl record is the summary");
         last.clone()
     }
+}
+
+/// Runs `appiscan scan -f jsonl --min-confidence MIN dump` in `dir`, without any `APPISCAN_*`
+/// variable of the caller's environment; the exit code must be 0 or 1. Returns the report.
+pub fn scan_dump_jsonl(dir: &Path, min_confidence: &str) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appiscan"));
+    cmd.current_dir(dir)
+        .args(["scan", "-f", "jsonl", "--min-confidence", min_confidence, "dump"]);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("APPISCAN_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.output().expect("run appiscan");
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0) | Some(1)),
+        "appiscan exited with {code:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("jsonl is UTF-8")
 }
