@@ -405,6 +405,7 @@ fn count_newlines(bytes: &[u8]) -> usize {
 
 fn scan_config() -> ScanConfig {
     ScanConfig {
+        rules: RuleSet::builtin(),
         targets: Vec::new(),
         min_confidence: Confidence::Low,
         fail_on: None,

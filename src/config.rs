@@ -34,6 +34,9 @@ pub struct FileConfig {
     pub max_ratio: Option<u64>,
     #[serde(alias = "max_members")]
     pub max_members: Option<u64>,
+    /// Custom rules (`[[rules]]`), compiled by [`crate::custom`].
+    #[serde(default)]
+    pub rules: Vec<toml::Table>,
 }
 
 impl FileConfig {

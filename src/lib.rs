@@ -3,6 +3,8 @@
 
 pub mod config;
 pub mod container;
+pub mod csvout;
+pub mod custom;
 pub mod decode;
 pub mod detect;
 pub mod documents;
@@ -10,6 +12,8 @@ pub mod fold;
 pub mod office;
 pub mod patterns;
 pub mod report;
+pub mod risk;
+pub mod sarif;
 pub mod scan;
 pub mod sql;
 pub mod structure;

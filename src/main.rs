@@ -3,7 +3,6 @@
 
 use anyhow::Context;
 use appiscan::config::{self, FileConfig};
-use appiscan::patterns::RuleSet;
 use appiscan::report::{JsonSink, JsonlSink, Sink, TextSink};
 use appiscan::scan::{self, ScanConfig};
 use clap::{Args, Parser, Subcommand};
@@ -26,10 +25,19 @@ struct Cli {
 enum Command {
     /// Find personal data in files, directories or standard input (`-`).
     Scan(Box<ScanArgs>),
+    /// Re-identification risk of tables and of their joins (SPEC §8).
+    Risk(Box<appiscan::risk::RiskArgs>),
     /// List every rule: id, names (ja, en), category, legal basis.
     Rules {
         #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
+        /// Run every rule's positive and negative examples (custom rules of the settings file too);
+        /// exit 1 if one fails.
+        #[arg(long)]
+        check: bool,
+        /// Settings file with custom rules (default: ./appiscan.toml if present).
+        #[arg(long, env = "APPISCAN_CONFIG")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -90,15 +98,11 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)> {
-    let file = match &args.config {
-        Some(p) => FileConfig::load(p)?,
-        None if Path::new("appiscan.toml").is_file() => FileConfig::load(Path::new("appiscan.toml"))?,
-        None => FileConfig::default(),
-    };
+    let file = load_file_config(args.config.as_deref())?;
     let format = args.format.or(file.format).unwrap_or_else(|| "text".into());
     anyhow::ensure!(
-        ["text", "json", "jsonl"].contains(&format.as_str()),
-        "unknown format {format:?}: text, json or jsonl"
+        ["text", "json", "jsonl", "sarif", "csv"].contains(&format.as_str()),
+        "unknown format {format:?}: text, json, jsonl, sarif or csv"
     );
     let output = args.output.or(file.output.map(PathBuf::from));
     let min_confidence = config::parse_confidence(
@@ -162,7 +166,9 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
         max_ratio: args.max_ratio.or(file.max_ratio).unwrap_or(d.max_ratio),
         max_members: args.max_members.or(file.max_members).unwrap_or(d.max_members),
     };
+    let rules = appiscan::custom::rule_set(&file.rules)?;
     let cfg = ScanConfig {
+        rules,
         targets: args.targets,
         min_confidence,
         fail_on,
@@ -188,15 +194,30 @@ fn scan(args: ScanArgs) -> anyhow::Result<i32> {
     let mut sink: Box<dyn Sink> = match format.as_str() {
         "json" => Box::new(JsonSink::new(out)),
         "jsonl" => Box::new(JsonlSink { out }),
+        "sarif" => Box::new(appiscan::sarif::SarifSink::new(out, cfg.rules)),
+        "csv" => Box::new(appiscan::csvout::CsvSink::new(out)),
         _ => Box::new(TextSink::new(out)),
     };
     let outcome = scan::run(&cfg, sink.as_mut())?;
     Ok(outcome.exit_code())
 }
 
-fn rules(format: &str) -> anyhow::Result<()> {
-    let set = RuleSet::builtin();
+fn load_file_config(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+    match path {
+        Some(p) => FileConfig::load(p),
+        None if Path::new("appiscan.toml").is_file() => FileConfig::load(Path::new("appiscan.toml")),
+        None => Ok(FileConfig::default()),
+    }
+}
+
+fn rules(format: &str, check: bool, config: Option<PathBuf>) -> anyhow::Result<i32> {
+    let file = load_file_config(config.as_deref())?;
+    let set = appiscan::custom::rule_set(&file.rules)?;
     let mut out = std::io::stdout().lock();
+    if check {
+        let ok = appiscan::custom::check(set, &mut out)?;
+        return Ok(if ok { 0 } else { 1 });
+    }
     if format == "json" {
         let list: Vec<serde_json::Value> = set
             .rules
@@ -222,14 +243,15 @@ fn rules(format: &str) -> anyhow::Result<()> {
             )?;
         }
     }
-    Ok(())
+    Ok(0)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan(*args),
-        Command::Rules { format } => rules(&format).map(|_| 0),
+        Command::Risk(args) => appiscan::risk::run(*args),
+        Command::Rules { format, check, config } => rules(&format, check, config),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -30,6 +30,10 @@ pub struct Finding {
     pub legal_basis: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// Extension (SPEC §9): `new`, `unchanged` or `resolved` with `--state`; `baselined` or
+    /// `allowed` when a baseline or an allowlist entry accepts the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
 }
 
 /// `type: "error"`: an input that could not be scanned, or not completely.

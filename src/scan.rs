@@ -22,8 +22,10 @@ const CONTEXT_TAIL: usize = 1536;
 const LOOKAHEAD: usize = 128;
 
 /// Everything a scan needs, already resolved from options, environment and config file.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ScanConfig {
+    /// The compiled rules: the built-in ones plus any custom rules of the settings file.
+    pub rules: &'static RuleSet,
     pub targets: Vec<String>,
     pub min_confidence: Confidence,
     /// `None`: never fail on findings.
@@ -112,7 +114,7 @@ fn build_globs(patterns: &[String]) -> anyhow::Result<GlobSet> {
 /// Scans every target and writes the report to `sink`. Errors of single inputs become error
 /// records; an `Err` is fatal (bad configuration, or the sink failed).
 pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
-    let rules = RuleSet::builtin();
+    let rules = cfg.rules;
     let started = now();
     let excludes = build_globs(&cfg.exclude)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(cfg.threads).build()?;
@@ -502,6 +504,7 @@ pub fn scan_text(
                     evidence: vec![format!("magic:{magic}")],
                     legal_basis: rule.legal_basis.clone(),
                     value: None,
+                    status: None,
                 };
                 if Confidence::High >= cfg.min_confidence {
                     ctx.result.findings.push(finding);
@@ -733,6 +736,7 @@ fn make_finding(
         value: cfg
             .show_values
             .then(|| if grouped { d.canonical.clone() } else { raw.to_string() }),
+        status: None,
     }
 }
 
