@@ -405,18 +405,12 @@ fn count_newlines(bytes: &[u8]) -> usize {
 
 fn scan_config() -> ScanConfig {
     ScanConfig {
-        rules: RuleSet::builtin(),
-        targets: Vec::new(),
         min_confidence: Confidence::Low,
         fail_on: None,
         threads: 1,
-        exclude: Vec::new(),
-        max_file_size: None,
         hash_key: b"appiscan-bench-key".to_vec(),
         key_provided: true,
-        show_values: false,
-        follow_symlinks: false,
-        limits: Default::default(),
+        ..ScanConfig::new(Vec::new())
     }
 }
 

@@ -34,6 +34,16 @@ pub struct FileConfig {
     pub max_ratio: Option<u64>,
     #[serde(alias = "max_members")]
     pub max_members: Option<u64>,
+    pub state: Option<String>,
+    pub baseline: Option<String>,
+    pub destination: Option<String>,
+    #[serde(alias = "destination_region")]
+    pub destination_region: Option<String>,
+    pub lock: Option<String>,
+    pub progress: Option<bool>,
+    /// Allowlist entries (`[[allow]]`).
+    #[serde(default)]
+    pub allow: Vec<crate::accept::AllowEntry>,
     /// Custom rules (`[[rules]]`), compiled by [`crate::custom`].
     #[serde(default)]
     pub rules: Vec<toml::Table>,

@@ -1,11 +1,13 @@
 //! appiscan: finds personal data as Japan's APPI defines it. The flow runs one way:
 //! source (what bytes) → decode (what text) → detect (what findings) → report (who reads it).
 
+pub mod accept;
 pub mod config;
 pub mod container;
 pub mod csvout;
 pub mod custom;
 pub mod decode;
+pub mod destination;
 pub mod detect;
 pub mod documents;
 pub mod fold;
@@ -16,6 +18,7 @@ pub mod risk;
 pub mod sarif;
 pub mod scan;
 pub mod sql;
+pub mod state;
 pub mod structure;
 pub mod topics;
 pub mod validate;

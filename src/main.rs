@@ -25,6 +25,9 @@ struct Cli {
 enum Command {
     /// Find personal data in files, directories or standard input (`-`).
     Scan(Box<ScanArgs>),
+    /// Baselines of accepted findings.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Re-identification risk of tables and of their joins (SPEC §8).
     Risk(Box<appiscan::risk::RiskArgs>),
     /// List every rule: id, names (ja, en), category, legal basis.
@@ -39,6 +42,44 @@ enum Command {
         #[arg(long, env = "APPISCAN_CONFIG")]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum BaselineCommand {
+    /// Writes a baseline from reports (`jsonl` or `json`, `-` for standard input) made with a
+    /// fixed fingerprint key.
+    Create {
+        /// Reports to take the findings from.
+        #[arg(required = true)]
+        reports: Vec<String>,
+        /// Where the baseline goes (default: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn baseline(cmd: BaselineCommand) -> anyhow::Result<i32> {
+    let BaselineCommand::Create { reports, output } = cmd;
+    let mut texts = Vec::new();
+    for r in &reports {
+        let text = if r == "-" {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+            s
+        } else {
+            std::fs::read_to_string(r).with_context(|| format!("report {r}"))?
+        };
+        texts.push((r.clone(), text));
+    }
+    let file = appiscan::accept::baseline_from_reports(&texts)?;
+    let mut json = serde_json::to_string_pretty(&file)?;
+    json.push('\n');
+    match output {
+        Some(p) => std::fs::write(&p, json).with_context(|| format!("baseline {}", p.display()))?,
+        None => std::io::stdout().write_all(json.as_bytes())?,
+    }
+    eprintln!("appiscan: baseline of {} findings", file.entries.len());
+    Ok(0)
 }
 
 #[derive(Args)]
@@ -91,7 +132,30 @@ struct ScanArgs {
     /// Archive members allowed per input file [default: 1000000].
     #[arg(long, env = "APPISCAN_MAX_MEMBERS")]
     max_members: Option<u64>,
+    /// SQLite state of earlier runs: unchanged files are not read again, findings get a status
+    /// (new, unchanged, resolved).
+    #[arg(long, env = "APPISCAN_STATE")]
+    state: Option<PathBuf>,
+    /// Accepted findings (from `appiscan baseline create`): reported as baselined, never failing.
+    #[arg(long, env = "APPISCAN_BASELINE")]
+    baseline: Option<PathBuf>,
+    /// Where the data is going: s3://bucket, gs://bucket, az://container (with
+    /// --destination-region) or a country code; outside Japan adds a cross-border notice.
+    #[arg(long, env = "APPISCAN_DESTINATION")]
+    destination: Option<String>,
+    /// The destination's cloud region (ap-northeast-1, asia-northeast1, japaneast…).
+    #[arg(long, env = "APPISCAN_DESTINATION_REGION")]
+    destination_region: Option<String>,
+    /// Exit 75 at once if another run holds this lock file.
+    #[arg(long, env = "APPISCAN_LOCK")]
+    lock: Option<PathBuf>,
+    /// No progress line on standard error (it is shown only when standard error is a terminal).
+    #[arg(long)]
+    no_progress: bool,
 }
+
+/// Exit code when another run holds the lock (EX_TEMPFAIL).
+const EXIT_LOCKED: i32 = 75;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -167,6 +231,36 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
         max_members: args.max_members.or(file.max_members).unwrap_or(d.max_members),
     };
     let rules = appiscan::custom::rule_set(&file.rules)?;
+    let state = args.state.or(file.state.map(PathBuf::from));
+    // With a state file and no key given, the state keeps one so fingerprints compare across runs.
+    let (hash_key, key_provided) = match &state {
+        Some(p) => (appiscan::state::resolve_key(p, key_provided.then_some(hash_key))?, true),
+        None => (hash_key, key_provided),
+    };
+    let baseline = match args.baseline.or(file.baseline.map(PathBuf::from)) {
+        Some(p) => Some(appiscan::accept::Baseline::load(&p)?),
+        None => None,
+    };
+    let allow = appiscan::accept::Allowlist::new(&file.allow, appiscan::accept::today())?;
+    for e in &allow.expired {
+        eprintln!(
+            "appiscan: allowlist entry expired on {} and no longer applies: {}",
+            e.expires, e.reason
+        );
+    }
+    let destination = match args.destination.or(file.destination) {
+        Some(url) => Some(appiscan::destination::resolve(
+            &url,
+            args.destination_region.or(file.destination_region).as_deref(),
+        )?),
+        None => None,
+    };
+    let progress = !args.no_progress
+        && !env("APPISCAN_NO_PROGRESS")
+            .map(|v| config::parse_bool(&v))
+            .transpose()?
+            .unwrap_or(false)
+        && file.progress.unwrap_or(true);
     let cfg = ScanConfig {
         rules,
         targets: args.targets,
@@ -180,11 +274,37 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
         show_values,
         follow_symlinks,
         limits,
+        state,
+        baseline,
+        allow,
+        destination,
+        progress,
     };
     Ok((cfg, format, output))
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<i32> {
+    // Locks first: a second run exits at once, before it touches the state or the output.
+    let file = load_file_config(args.config.as_deref())?;
+    let lock_path = args.lock.clone().or(file.lock.map(PathBuf::from));
+    let state_path = args.state.clone().or(file.state.map(PathBuf::from));
+    // A state file is guarded by a lock file beside it (`STATE.lock`): two runs on one state
+    // would each report against a base the other is changing.
+    let state_lock = state_path.as_ref().map(|p| {
+        let mut l = p.clone().into_os_string();
+        l.push(".lock");
+        PathBuf::from(l)
+    });
+    let mut _locks = Vec::new();
+    for p in lock_path.iter().chain(state_lock.iter()) {
+        match appiscan::state::try_lock(p)? {
+            Some(f) => _locks.push(f),
+            None => {
+                eprintln!("appiscan: another run holds the lock {}", p.display());
+                return Ok(EXIT_LOCKED);
+            }
+        }
+    }
     let (cfg, format, output) = build(args)?;
     let out: Box<dyn Write> = match &output {
         Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("output {}", p.display()))?),
@@ -251,6 +371,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(*args),
         Command::Risk(args) => appiscan::risk::run(*args),
+        Command::Baseline(cmd) => baseline(cmd),
         Command::Rules { format, check, config } => rules(&format, check, config),
     };
     match result {

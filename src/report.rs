@@ -36,6 +36,47 @@ pub struct Finding {
     pub status: Option<&'static str>,
 }
 
+impl Finding {
+    /// A finding record read back (from a state file or a report).
+    pub fn from_json(v: &serde_json::Value) -> Option<Finding> {
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(String::from);
+        let n = |k: &str| v.get(k).and_then(|x| x.as_u64());
+        let strings = |k: &str| -> Option<Vec<String>> {
+            v.get(k)?
+                .as_array()?
+                .iter()
+                .map(|x| x.as_str().map(String::from))
+                .collect()
+        };
+        Some(Finding {
+            kind: "finding",
+            rule: s("rule")?,
+            category: s("category")?,
+            confidence: crate::patterns::Confidence::parse(v.get("confidence")?.as_str()?)?.as_str(),
+            score: v.get("score")?.as_f64()?,
+            path: s("path")?,
+            member: strings("member"),
+            line: n("line"),
+            column: n("column"),
+            field: s("field"),
+            masked: s("masked")?,
+            fingerprint: s("fingerprint")?,
+            validated: v.get("validated")?.as_bool()?,
+            evidence: strings("evidence")?,
+            legal_basis: s("legal_basis")?,
+            value: s("value"),
+            status: match v.get("status").and_then(|x| x.as_str()) {
+                Some("new") => Some("new"),
+                Some("unchanged") => Some("unchanged"),
+                Some("resolved") => Some("resolved"),
+                Some("baselined") => Some("baselined"),
+                Some("allowed") => Some("allowed"),
+                _ => None,
+            },
+        })
+    }
+}
+
 /// `type: "error"`: an input that could not be scanned, or not completely.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ErrorRecord {
@@ -86,6 +127,25 @@ pub struct Summary {
     pub fingerprint_key: &'static str,
     /// Extension: the rule-set version (a hash of `patterns/`), so a report says which rules made it.
     pub rules_version: String,
+    /// Extension (`--state`): findings by status (`new`, `unchanged`, `resolved`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<BTreeMap<String, u64>>,
+    /// Extension (`--state`): files not read again because they are unchanged since the last run;
+    /// their findings are carried (they are not in `files_scanned` or `bytes_scanned`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_unchanged: Option<u64>,
+    /// Extension: findings accepted by the baseline (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baselined: Option<u64>,
+    /// Extension: findings accepted by an allowlist entry or an inline `appiscan:allow`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<u64>,
+    /// Extension: allowlist entries past their expiry date; they no longer apply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowlist_expired: Vec<crate::accept::Expired>,
+    /// Extension (`--destination`): where the data is going, with the cross-border notice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<crate::destination::Destination>,
 }
 
 /// Where a report goes. `finding` and `error` are called as records arrive, `finish` once at the
@@ -191,6 +251,9 @@ impl<W: Write> Sink for TextSink<W> {
             _ => String::from("-"),
         };
         write!(self.out, "  {pos:<9} {:<6} {:<32} {}", f.confidence, f.rule, f.masked)?;
+        if let Some(st) = f.status {
+            write!(self.out, "  ({st})")?;
+        }
         if let Some(v) = &f.value {
             write!(self.out, "  value={v}")?;
         }
@@ -235,6 +298,35 @@ impl<W: Write> Sink for TextSink<W> {
                 "  {rule:<32} {n:>6} findings, {:>6} distinct",
                 s.distinct.get(rule).copied().unwrap_or(0)
             )?;
+        }
+        if let Some(st) = &s.status {
+            let get = |k: &str| st.get(k).copied().unwrap_or(0);
+            writeln!(
+                self.out,
+                "since the last run: {} new, {} unchanged, {} resolved; {} files unchanged and not read again",
+                get("new"),
+                get("unchanged"),
+                get("resolved"),
+                s.files_unchanged.unwrap_or(0)
+            )?;
+        }
+        if let Some(n) = s.baselined {
+            writeln!(self.out, "{n} findings accepted by the baseline")?;
+        }
+        if let Some(n) = s.allowed {
+            writeln!(self.out, "{n} findings allowed (allowlist or appiscan:allow)")?;
+        }
+        for e in &s.allowlist_expired {
+            writeln!(
+                self.out,
+                "allowlist entry expired on {} and no longer applies: {}",
+                e.expires, e.reason
+            )?;
+        }
+        if let Some(d) = &s.destination
+            && let Some(n) = &d.notice
+        {
+            writeln!(self.out, "{n}")?;
         }
         self.out.flush()
     }

@@ -40,6 +40,54 @@ pub struct ScanConfig {
     pub follow_symlinks: bool,
     /// Container limits (depth, expanded bytes, ratio, members).
     pub limits: crate::container::Limits,
+    /// `--state FILE`: unchanged inputs are not read again; findings get a status.
+    pub state: Option<std::path::PathBuf>,
+    /// `--baseline FILE`: accepted findings (`None`: no baseline given).
+    pub baseline: Option<crate::accept::Baseline>,
+    /// `[[allow]]` entries of the settings file.
+    pub allow: crate::accept::Allowlist,
+    /// `--destination`: where the data is going.
+    pub destination: Option<crate::destination::Destination>,
+    /// A progress line on standard error (only when it is a terminal).
+    pub progress: bool,
+}
+
+impl ScanConfig {
+    /// A configuration with the defaults of the command line, for the library and its tests.
+    pub fn new(targets: Vec<String>) -> ScanConfig {
+        ScanConfig {
+            rules: RuleSet::builtin(),
+            targets,
+            min_confidence: Confidence::Medium,
+            fail_on: Some(Confidence::Medium),
+            threads: 0,
+            exclude: Vec::new(),
+            max_file_size: None,
+            hash_key: b"appiscan".to_vec(),
+            key_provided: false,
+            show_values: false,
+            follow_symlinks: false,
+            limits: Default::default(),
+            state: None,
+            baseline: None,
+            allow: Default::default(),
+            destination: None,
+            progress: false,
+        }
+    }
+
+    /// A hash of every setting that shapes the findings of one file: a file read under other
+    /// settings is read again by a `--state` run.
+    pub fn settings_hash(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.rules.version.as_bytes());
+        h.update([self.min_confidence as u8, self.show_values as u8]);
+        h.update(report::fingerprint(&self.hash_key, "appiscan settings").as_bytes());
+        let l = &self.limits;
+        h.update(format!("{}/{}/{}/{}", l.max_depth, l.max_expanded, l.max_ratio, l.max_members).as_bytes());
+        hex::encode(&h.finalize()[..16])
+    }
 }
 
 /// What a scan ended with.
@@ -73,6 +121,11 @@ pub struct FileResult {
     pub skipped: Option<&'static str>,
     /// Archive members skipped, by reason (binary members of a zip…).
     pub member_skipped: BTreeMap<&'static str, u64>,
+    /// The file as shown in reports, the TARGET it was found under and what identifies its
+    /// version (set for walked files; used by `--state`).
+    pub path: String,
+    pub target: String,
+    pub meta: Option<crate::state::FileMeta>,
 }
 
 pub enum Msg {
@@ -81,6 +134,8 @@ pub enum Msg {
     Findings(Vec<Finding>),
     Skip(&'static str),
     Error(ErrorRecord),
+    /// A file unchanged since the last `--state` run: not read; its findings are carried.
+    Unchanged(String),
 }
 
 /// Reusable per-worker state.
@@ -119,7 +174,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
     let excludes = build_globs(&cfg.exclude)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(cfg.threads).build()?;
     let (tx, rx) = crossbeam_channel::bounded::<Msg>(256);
-    let mut summary = Summary {
+    let summary = Summary {
         kind: "summary",
         tool: Tool {
             name: "appiscan",
@@ -137,92 +192,233 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
         complete: true,
         fingerprint_key: if cfg.key_provided { "provided" } else { "ephemeral" },
         rules_version: rules.version.clone(),
+        status: None,
+        files_unchanged: None,
+        baselined: cfg.baseline.as_ref().map(|_| 0),
+        allowed: None,
+        allowlist_expired: cfg.allow.expired.clone(),
+        destination: cfg.destination.clone(),
     };
-    let mut failing = false;
-    let mut distinct: BTreeMap<String, HashSet<u64>> = BTreeMap::new();
-    let mut sink_err: Option<io::Error> = None;
+    let (mut store, lookup) = match &cfg.state {
+        Some(p) => {
+            let (st, lk) = crate::state::open(p, cfg.settings_hash(), &cfg.targets, &rules.version, cfg.show_values)?;
+            (Some(st), Some(lk))
+        }
+        None => (None, None),
+    };
+    let mut out = Writer {
+        cfg,
+        sink,
+        summary,
+        distinct: BTreeMap::new(),
+        failing: false,
+        progress: cfg.progress.then(progress_bar).flatten(),
+    };
+    let mut walk_errors = 0u64;
+    let mut failure: Option<anyhow::Error> = None;
+    let lookup = lookup.as_ref();
     std::thread::scope(|s| {
         let producer = s.spawn(|| {
             pool.install(|| {
                 for target in &cfg.targets {
-                    walk_target(rules, cfg, &excludes, target, &tx);
+                    walk_target(rules, cfg, &excludes, target, lookup, &tx);
                 }
             });
             drop(tx);
         });
         for msg in rx.iter() {
-            if sink_err.is_some() {
+            if failure.is_some() {
                 continue;
             }
-            let r = (|| -> io::Result<()> {
-                match msg {
-                    Msg::Skip(reason) => *summary.files_skipped.entry(reason.to_string()).or_default() += 1,
-                    Msg::Error(e) => {
-                        summary.errors += 1;
-                        sink.error(&e)?;
-                    }
-                    Msg::Findings(fs) => {
-                        for f in &fs {
-                            record_finding(cfg, f, &mut summary, &mut distinct, &mut failing, &mut *sink)?;
-                        }
-                    }
-                    Msg::File(fr) => {
-                        if let Some(reason) = fr.skipped {
-                            *summary.files_skipped.entry(reason.to_string()).or_default() += 1;
-                        } else {
-                            summary.files_scanned += 1;
-                            summary.bytes_scanned += fr.bytes;
-                        }
-                        for (reason, n) in &fr.member_skipped {
-                            *summary.files_skipped.entry(format!("member_{reason}")).or_default() += n;
-                        }
-                        for f in &fr.findings {
-                            record_finding(cfg, f, &mut summary, &mut distinct, &mut failing, &mut *sink)?;
-                        }
-                        for e in &fr.errors {
-                            summary.errors += 1;
-                            sink.error(e)?;
-                        }
-                    }
-                }
-                Ok(())
-            })();
-            if let Err(e) = r {
-                sink_err = Some(e);
+            if matches!(msg, Msg::Error(_)) {
+                walk_errors += 1;
+            }
+            if let Err(e) = out.message(msg, store.as_mut()) {
+                failure = Some(e);
             }
         }
         producer.join().expect("walker thread panicked");
     });
-    if let Some(e) = sink_err {
-        return Err(anyhow::anyhow!("writing the report: {e}"));
+    if let Some(e) = failure {
+        return Err(e.context("writing the report"));
     }
-    summary.distinct = distinct.into_iter().map(|(k, v)| (k, v.len() as u64)).collect();
+    if let Some(st) = store.as_mut() {
+        st.finish(&cfg.targets, walk_errors == 0, &mut |f, status| {
+            out.finding(f, Some(status))
+        })?;
+        let c = st.counts;
+        out.summary.status = Some(BTreeMap::from([
+            ("new".to_string(), c.new),
+            ("unchanged".to_string(), c.unchanged),
+            ("resolved".to_string(), c.resolved),
+        ]));
+        out.summary.files_unchanged = Some(c.files_unchanged);
+    }
+    if let Some(pb) = &out.progress {
+        pb.finish_and_clear();
+    }
+    let mut summary = out.summary;
+    summary.distinct = out.distinct.into_iter().map(|(k, v)| (k, v.len() as u64)).collect();
     summary.complete = summary.errors == 0;
     summary.finished = now();
-    sink.finish(&summary)?;
-    Ok(Outcome { summary, failing })
+    out.sink.finish(&summary)?;
+    Ok(Outcome {
+        summary,
+        failing: out.failing,
+    })
 }
 
-/// Counts a finding in the summary and writes it.
-fn record_finding(
-    cfg: &ScanConfig,
-    f: &Finding,
-    summary: &mut Summary,
-    distinct: &mut BTreeMap<String, HashSet<u64>>,
-    failing: &mut bool,
-    sink: &mut dyn Sink,
-) -> io::Result<()> {
-    *summary.findings.entry(f.rule.clone()).or_default() += 1;
-    // 64 bits of the fingerprint are plenty to count distinct values.
-    let key = u64::from_str_radix(&f.fingerprint[..16.min(f.fingerprint.len())], 16).unwrap_or(0);
-    distinct.entry(f.rule.clone()).or_default().insert(key);
-    if cfg
-        .fail_on
-        .is_some_and(|t| Confidence::parse(f.confidence).is_some_and(|c| c >= t))
-    {
-        *failing = true;
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !io::stderr().is_terminal() {
+        return None;
     }
-    sink.finding(f)
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(pb)
+}
+
+/// The report side of a run: counts, the exit decision, acceptance, the sink.
+struct Writer<'a> {
+    cfg: &'a ScanConfig,
+    sink: &'a mut dyn Sink,
+    summary: Summary,
+    distinct: BTreeMap<String, HashSet<u64>>,
+    failing: bool,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl Writer<'_> {
+    fn message(&mut self, msg: Msg, mut store: Option<&mut crate::state::Store>) -> anyhow::Result<()> {
+        match msg {
+            Msg::Skip(reason) => *self.summary.files_skipped.entry(reason.to_string()).or_default() += 1,
+            Msg::Error(e) => {
+                self.summary.errors += 1;
+                self.sink.error(&e)?;
+            }
+            Msg::Findings(fs) => {
+                for f in fs {
+                    match store.as_mut() {
+                        Some(st) if f.path != "-" => st.stage(&f)?,
+                        _ => self.finding(f, None)?,
+                    }
+                }
+            }
+            Msg::Unchanged(path) => {
+                if let Some(st) = store {
+                    st.file_unchanged(&path, &mut |f, status| self.finding(f, Some(status)))?;
+                }
+                self.tick();
+            }
+            Msg::File(fr) => {
+                let tracked = fr.path != "-" && fr.meta.is_some();
+                if let Some(reason) = fr.skipped {
+                    *self.summary.files_skipped.entry(reason.to_string()).or_default() += 1;
+                    if let Some(st) = store.as_mut().filter(|_| tracked) {
+                        st.file_seen(&fr.path)?;
+                    }
+                } else {
+                    self.summary.files_scanned += 1;
+                    self.summary.bytes_scanned += fr.bytes;
+                }
+                for (reason, n) in &fr.member_skipped {
+                    *self
+                        .summary
+                        .files_skipped
+                        .entry(format!("member_{reason}"))
+                        .or_default() += n;
+                }
+                match store.as_mut().filter(|_| tracked && fr.skipped.is_none()) {
+                    Some(st) => {
+                        for f in &fr.findings {
+                            st.stage(f)?;
+                        }
+                        let meta = fr.meta.unwrap_or(crate::state::FileMeta {
+                            size: 0,
+                            mtime_ns: 0,
+                            ino: 0,
+                        });
+                        st.file_read(&fr.path, &fr.target, meta, fr.errors.is_empty(), &mut |f, status| {
+                            self.finding(f, Some(status))
+                        })?;
+                    }
+                    None => {
+                        for f in fr.findings {
+                            self.finding(f, None)?;
+                        }
+                    }
+                }
+                for e in &fr.errors {
+                    self.summary.errors += 1;
+                    self.sink.error(e)?;
+                }
+                self.tick();
+            }
+        }
+        Ok(())
+    }
+
+    fn tick(&mut self) {
+        if let Some(pb) = &self.progress {
+            let s = &self.summary;
+            let total: u64 = s.findings.values().sum();
+            let secs = pb.elapsed().as_secs_f64().max(0.001);
+            pb.set_message(format!(
+                "{} files, {:.1} MiB ({:.1} MiB/s), {} findings, {} errors",
+                s.files_scanned + s.files_unchanged.unwrap_or(0),
+                s.bytes_scanned as f64 / 1048576.0,
+                s.bytes_scanned as f64 / 1048576.0 / secs,
+                total,
+                s.errors
+            ));
+        }
+    }
+
+    /// Counts a finding in the summary, applies the baseline and the allowlist, and writes it.
+    /// A resolved finding is reported but neither counted nor failing.
+    fn finding(&mut self, mut f: Finding, status: Option<crate::state::Status>) -> anyhow::Result<()> {
+        f.status = status;
+        if status == Some("resolved") {
+            self.sink.finding(&f)?;
+            return Ok(());
+        }
+        let cfg = self.cfg;
+        let accepted = if f.evidence.iter().any(|e| e == "allow:inline") {
+            Some("allowed")
+        } else if let Some(reason) = cfg.allow.reason(&f) {
+            f.evidence.push(format!("allowlist:{reason}"));
+            Some("allowed")
+        } else if cfg.baseline.as_ref().is_some_and(|b| b.contains(&f)) {
+            Some("baselined")
+        } else {
+            None
+        };
+        match accepted {
+            Some("allowed") => *self.summary.allowed.get_or_insert(0) += 1,
+            Some(_) => *self.summary.baselined.get_or_insert(0) += 1,
+            None => {}
+        }
+        if accepted.is_some() {
+            f.status = accepted;
+        }
+        *self.summary.findings.entry(f.rule.clone()).or_default() += 1;
+        // 64 bits of the fingerprint are plenty to count distinct values.
+        let key = u64::from_str_radix(&f.fingerprint[..16.min(f.fingerprint.len())], 16).unwrap_or(0);
+        self.distinct.entry(f.rule.clone()).or_default().insert(key);
+        if accepted.is_none()
+            && cfg
+                .fail_on
+                .is_some_and(|t| Confidence::parse(f.confidence).is_some_and(|c| c >= t))
+        {
+            self.failing = true;
+        }
+        self.sink.finding(&f)?;
+        Ok(())
+    }
 }
 
 fn walk_target(
@@ -230,6 +426,7 @@ fn walk_target(
     cfg: &ScanConfig,
     excludes: &GlobSet,
     target: &str,
+    lookup: Option<&crate::state::Lookup>,
     tx: &crossbeam_channel::Sender<Msg>,
 ) {
     if target == "-" {
@@ -257,7 +454,7 @@ fn walk_target(
             return;
         }
         let mut w = Worker::default();
-        let _ = tx.send(Msg::File(scan_path(rules, cfg, &mut w, root, target, Some(tx))));
+        let _ = tx.send(visit(rules, cfg, &mut w, root, target, target, Some(meta), lookup, tx));
         return;
     }
     let walker = walkdir::WalkDir::new(root)
@@ -309,12 +506,49 @@ fn walk_target(
                         Msg::Skip("special")
                     } else {
                         let shown = e.path().display().to_string();
-                        Msg::File(scan_path(rules, cfg, w, e.path(), &shown, Some(tx)))
+                        let meta = lookup.and_then(|_| e.metadata().ok());
+                        visit(rules, cfg, w, e.path(), &shown, target, meta, lookup, tx)
                     }
                 }
             };
             let _ = tx.send(msg);
         });
+}
+
+/// One walked file: carried when `--state` knows it unchanged, else scanned.
+#[allow(clippy::too_many_arguments)]
+fn visit(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    w: &mut Worker,
+    path: &Path,
+    shown: &str,
+    target: &str,
+    meta: Option<std::fs::Metadata>,
+    lookup: Option<&crate::state::Lookup>,
+    tx: &crossbeam_channel::Sender<Msg>,
+) -> Msg {
+    let meta = match (lookup, meta) {
+        (Some(lk), Some(m)) => {
+            let fm = crate::state::FileMeta::of(&m);
+            if lk.unchanged(shown, &fm) {
+                return Msg::Unchanged(shown.to_string());
+            }
+            Some(fm)
+        }
+        // Tracked, but its metadata could not be read: scanned, and read again next time.
+        (Some(_), None) => Some(crate::state::FileMeta {
+            size: 0,
+            mtime_ns: 0,
+            ino: 0,
+        }),
+        (None, _) => None,
+    };
+    let mut fr = scan_path(rules, cfg, w, path, shown, Some(tx));
+    fr.path = shown.to_string();
+    fr.target = target.to_string();
+    fr.meta = meta;
+    Msg::File(fr)
 }
 
 /// Scans one local file. A panic inside a format library while reading it becomes an `error`
@@ -575,13 +809,14 @@ pub fn scan_text(
         let t = w.folded.text.as_bytes();
         let mut pos = scan_from;
         let (mut l, mut c) = (line, col);
+        let marked = !w.detections.is_empty() && crate::accept::has_inline_mark(&w.folded.text);
         for d in w.detections.drain(..) {
             if d.confidence < cfg.min_confidence {
                 continue;
             }
             advance(&t[pos..d.start], &mut l, &mut c);
             pos = d.start;
-            ctx.result.findings.push(make_finding(
+            let mut f = make_finding(
                 rules,
                 cfg,
                 &w.folded,
@@ -592,7 +827,11 @@ pub fn scan_text(
                 &member,
                 l,
                 c + 1,
-            ));
+            );
+            if marked && crate::accept::inline_allowed(&w.folded.text, d.start, d.end, &f.rule) {
+                f.evidence.push("allow:inline".into());
+            }
+            ctx.result.findings.push(f);
         }
         advance(&t[pos..scan_end], &mut l, &mut c);
         line = l;

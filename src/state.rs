@@ -1,0 +1,527 @@
+//! `--state FILE` (SPEC §9): an SQLite database of what earlier runs scanned and found, so a
+//! nightly scan reads only what changed and says what is new, unchanged or resolved.
+//!
+//! Statuses are relative to the last *completed* run (the base). A run commits its progress in
+//! batches; a run killed part-way leaves committed batches behind, and the next run still reports
+//! against the base: a finding first seen by the killed run is still `new`, a finding it saw
+//! disappear is still `resolved`, and a file it did not reach is scanned.
+//!
+//! Tables: `runs` (history), `files` (path, the TARGET it was found under, size, mtime, inode,
+//! a hash of the settings that shape findings, whether it was read completely, the last run that
+//! saw it), `findings` (path, identity key and occurrence, the run that first saw it, the run
+//! that saw it gone, the record as reported, without raw values unless `--show-values`).
+
+use crate::report::Finding;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const SCHEMA: &str = "1";
+
+/// What identifies an unchanged local file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMeta {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ino: u64,
+}
+
+impl FileMeta {
+    pub fn of(m: &std::fs::Metadata) -> FileMeta {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileMeta {
+                size: m.len(),
+                mtime_ns: m.mtime().saturating_mul(1_000_000_000).saturating_add(m.mtime_nsec()),
+                ino: m.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let mtime_ns = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
+            FileMeta {
+                size: m.len(),
+                mtime_ns,
+                ino: 0,
+            }
+        }
+    }
+}
+
+/// `new`, `unchanged` or `resolved`.
+pub type Status = &'static str;
+
+fn open_conn(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open(path).map_err(|e| anyhow::anyhow!("state {}: {e}", path.display()))?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;")?;
+    Ok(conn)
+}
+
+/// Creates the tables of a new state file, or checks the schema of an existing one.
+fn init(conn: &Connection, path: &Path) -> anyhow::Result<()> {
+    conn.execute_batch(
+        "BEGIN;
+         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, started TEXT NOT NULL, finished TEXT,
+             complete INTEGER NOT NULL DEFAULT 0, targets TEXT NOT NULL, rules_version TEXT NOT NULL,
+             new INTEGER, unchanged INTEGER, resolved INTEGER, files_read INTEGER, files_unchanged INTEGER);
+         CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, target TEXT NOT NULL, size INTEGER NOT NULL,
+             mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, settings TEXT NOT NULL, ok INTEGER NOT NULL,
+             seen_run INTEGER NOT NULL);
+         CREATE INDEX IF NOT EXISTS files_target ON files(target, seen_run);
+         CREATE TABLE IF NOT EXISTS findings(id INTEGER PRIMARY KEY, path TEXT NOT NULL, k TEXT NOT NULL,
+             occ INTEGER NOT NULL, first_run INTEGER NOT NULL, gone_run INTEGER, seen_run INTEGER NOT NULL,
+             record TEXT NOT NULL);
+         CREATE INDEX IF NOT EXISTS findings_path ON findings(path, k, occ);
+         INSERT OR IGNORE INTO meta(key, value) VALUES('schema', '1');
+         COMMIT;",
+    )
+    .map_err(|e| anyhow::anyhow!("state {}: not an appiscan state file? {e}", path.display()))?;
+    let schema: String = conn.query_row("SELECT value FROM meta WHERE key='schema'", [], |r| r.get(0))?;
+    anyhow::ensure!(
+        schema == SCHEMA,
+        "state {}: schema {schema}, this appiscan reads schema {SCHEMA}",
+        path.display()
+    );
+    Ok(())
+}
+
+/// The fingerprint key a state file keeps when the user gives none, so fingerprints of one run
+/// compare with the next. With a key given, it must be the key the state was made with.
+pub fn resolve_key(path: &Path, given: Option<Vec<u8>>) -> anyhow::Result<Vec<u8>> {
+    let conn = open_conn(path)?;
+    init(&conn, path)?;
+    let check = |k: &[u8]| crate::report::fingerprint(k, "appiscan state key check");
+    let stored: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key='key_check'", [], |r| r.get(0))
+        .optional()?;
+    let kept: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key='key'", [], |r| r.get(0))
+        .optional()?;
+    match (given, stored) {
+        (Some(k), Some(s)) => {
+            anyhow::ensure!(
+                check(&k) == s,
+                "state {}: made with another fingerprint key; give that key, or use a new state file",
+                path.display()
+            );
+            Ok(k)
+        }
+        (Some(k), None) => {
+            conn.execute("INSERT INTO meta(key, value) VALUES('key_check', ?1)", [check(&k)])?;
+            Ok(k)
+        }
+        (None, Some(s)) => {
+            let k = kept.and_then(|h| hex::decode(h).ok()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "state {}: made with a fingerprint key given by the user; give it again (--hash-key-file)",
+                    path.display()
+                )
+            })?;
+            anyhow::ensure!(check(&k) == s, "state {}: damaged key", path.display());
+            Ok(k)
+        }
+        (None, None) => {
+            let mut k = vec![0u8; 32];
+            getrandom::getrandom(&mut k).map_err(|e| anyhow::anyhow!("no random key: {e}"))?;
+            conn.execute_batch("BEGIN")?;
+            conn.execute("INSERT INTO meta(key, value) VALUES('key', ?1)", [hex::encode(&k)])?;
+            conn.execute("INSERT INTO meta(key, value) VALUES('key_check', ?1)", [check(&k)])?;
+            conn.execute_batch("COMMIT")?;
+            Ok(k)
+        }
+    }
+}
+
+/// Read side, shared by the workers: is this file unchanged since it was last read?
+pub struct Lookup {
+    conn: Mutex<Connection>,
+    settings: String,
+}
+
+impl Lookup {
+    pub fn unchanged(&self, path: &str, meta: &FileMeta) -> bool {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let row: Option<(i64, i64, i64, String, bool)> = conn
+            .prepare_cached("SELECT size, mtime_ns, ino, settings, ok FROM files WHERE path=?1")
+            .and_then(|mut s| {
+                s.query_row([path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                    .optional()
+            })
+            .unwrap_or(None);
+        row.is_some_and(|(size, mtime, ino, settings, ok)| {
+            ok && size as u64 == meta.size
+                && mtime == meta.mtime_ns
+                && ino as u64 == meta.ino
+                && settings == self.settings
+        })
+    }
+}
+
+/// Write side, owned by the thread that writes the report.
+pub struct Store {
+    conn: Connection,
+    run: i64,
+    base: i64,
+    settings: String,
+    show_values: bool,
+    ops: usize,
+    last_commit: Instant,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    pub new: u64,
+    pub unchanged: u64,
+    pub resolved: u64,
+    pub files_read: u64,
+    pub files_unchanged: u64,
+}
+
+/// Opens the state for one run. `settings` is a hash of everything that shapes findings (rule
+/// set, minimum confidence, key, limits): a file scanned under other settings is read again.
+pub fn open(
+    path: &Path,
+    settings: String,
+    targets: &[String],
+    rules_version: &str,
+    show_values: bool,
+) -> anyhow::Result<(Store, Lookup)> {
+    let conn = open_conn(path)?;
+    init(&conn, path)?;
+    conn.execute_batch(
+        "CREATE TEMP TABLE cur(seq INTEGER PRIMARY KEY, path TEXT NOT NULL, k TEXT NOT NULL, record TEXT NOT NULL);
+         CREATE INDEX temp.cur_path ON cur(path);",
+    )?;
+    let base: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM runs WHERE complete=1", [], |r| {
+        r.get(0)
+    })?;
+    conn.execute(
+        "INSERT INTO runs(started, targets, rules_version) VALUES(?1, ?2, ?3)",
+        params![now(), serde_json::to_string(targets)?, rules_version],
+    )?;
+    let run = conn.last_insert_rowid();
+    conn.execute_batch("BEGIN")?;
+    let reader = open_conn(path)?;
+    Ok((
+        Store {
+            conn,
+            run,
+            base,
+            settings: settings.clone(),
+            show_values,
+            ops: 0,
+            last_commit: Instant::now(),
+            counts: Counts::default(),
+        },
+        Lookup {
+            conn: Mutex::new(reader),
+            settings,
+        },
+    ))
+}
+
+fn counts_and_parse(counts: &mut Counts, rec: &str, status: Status) -> Option<Finding> {
+    match status {
+        "new" => counts.new += 1,
+        "unchanged" => counts.unchanged += 1,
+        _ => counts.resolved += 1,
+    }
+    let v: serde_json::Value = serde_json::from_str(rec).ok()?;
+    Finding::from_json(&v)
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Identity of a finding within its file: rule, fingerprint, container member, field. The
+/// line is not part of it (inserting a line above must not make a finding new).
+fn identity(f: &Finding) -> String {
+    let member = f.member.as_ref().map(|m| m.join("\u{1f}")).unwrap_or_default();
+    format!(
+        "{}\u{1e}{}\u{1e}{}\u{1e}{}",
+        f.rule,
+        f.fingerprint,
+        member,
+        f.field.as_deref().unwrap_or("")
+    )
+}
+
+/// The target as stored: without trailing slashes, so `dir` and `dir/` are one target.
+pub fn target_key(target: &str) -> &str {
+    let t = target.trim_end_matches('/');
+    if t.is_empty() { target } else { t }
+}
+
+impl Store {
+    fn record(&self, f: &Finding) -> anyhow::Result<String> {
+        let mut f = f.clone();
+        f.status = None;
+        if !self.show_values {
+            f.value = None;
+        }
+        Ok(serde_json::to_string(&f)?)
+    }
+
+    /// A finding of a file still being read: kept until the file is done.
+    pub fn stage(&mut self, f: &Finding) -> anyhow::Result<()> {
+        let rec = self.record(f)?;
+        self.conn
+            .prepare_cached("INSERT INTO cur(path, k, record) VALUES(?1, ?2, ?3)")?
+            .execute(params![f.path, identity(f), rec])?;
+        Ok(())
+    }
+
+    fn status_of(&self, first_run: i64) -> Status {
+        if first_run > self.base { "new" } else { "unchanged" }
+    }
+
+    /// A file was read: its staged findings are compared with what the state holds for it.
+    /// `emit` receives every finding with its status, and the findings that went away as
+    /// `resolved`.
+    pub fn file_read(
+        &mut self,
+        path: &str,
+        target: &str,
+        meta: FileMeta,
+        complete: bool,
+        emit: &mut dyn FnMut(Finding, Status) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.counts.files_read += 1;
+        let (run, base) = (self.run, self.base);
+        {
+            let mut staged = self.conn.prepare_cached(
+                "SELECT k, record, row_number() OVER (PARTITION BY k ORDER BY seq) FROM cur WHERE path=?1 ORDER BY seq",
+            )?;
+            let mut rows = staged.query([path])?;
+            while let Some(r) = rows.next()? {
+                let (k, rec, occ): (String, String, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let old: Option<(i64, i64)> = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT id, first_run FROM findings WHERE path=?1 AND k=?2 AND occ=?3
+                         AND (gone_run IS NULL OR gone_run > ?4)",
+                    )?
+                    .query_row(params![path, k, occ, base], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                let first = match old {
+                    Some((id, first)) => {
+                        self.conn
+                            .prepare_cached("UPDATE findings SET record=?1, gone_run=NULL, seen_run=?2 WHERE id=?3")?
+                            .execute(params![rec, run, id])?;
+                        first
+                    }
+                    None => {
+                        self.conn
+                            .prepare_cached(
+                                "INSERT INTO findings(path, k, occ, first_run, seen_run, record)
+                                 VALUES(?1, ?2, ?3, ?4, ?4, ?5)",
+                            )?
+                            .execute(params![path, k, occ, run, rec])?;
+                        run
+                    }
+                };
+                let status = if first > base { "new" } else { "unchanged" };
+                match counts_and_parse(&mut self.counts, &rec, status) {
+                    Some(f) => emit(f, status)?,
+                    None => anyhow::bail!("state: unreadable record"),
+                }
+            }
+        }
+        // What the file held before and no longer does.
+        let gone: Vec<(i64, i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT id, first_run, record FROM findings WHERE path=?1 AND seen_run < ?2
+                 AND (gone_run IS NULL OR gone_run > ?3) ORDER BY id",
+            )?
+            .query_map(params![path, run, base], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, first, rec) in gone {
+            if first <= base {
+                self.conn
+                    .prepare_cached("UPDATE findings SET gone_run=coalesce(gone_run, ?1), seen_run=?1 WHERE id=?2")?
+                    .execute(params![run, id])?;
+                if let Some(f) = counts_and_parse(&mut self.counts, &rec, "resolved") {
+                    emit(f, "resolved")?;
+                }
+            } else {
+                // First seen by an unfinished run and gone again: never existed for the base.
+                self.conn
+                    .prepare_cached("DELETE FROM findings WHERE id=?1")?
+                    .execute([id])?;
+            }
+        }
+        self.conn
+            .prepare_cached("DELETE FROM cur WHERE path=?1")?
+            .execute([path])?;
+        self.upsert_file(path, target, Some(meta), complete)?;
+        self.tick()
+    }
+
+    fn upsert_file(&mut self, path: &str, target: &str, meta: Option<FileMeta>, complete: bool) -> anyhow::Result<()> {
+        match meta {
+            Some(m) => {
+                self.conn
+                    .prepare_cached(
+                        "INSERT INTO files(path, target, size, mtime_ns, ino, settings, ok, seen_run)
+                         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         ON CONFLICT(path) DO UPDATE SET target=?2, size=?3, mtime_ns=?4, ino=?5, settings=?6,
+                         ok=?7, seen_run=?8",
+                    )?
+                    .execute(params![
+                        path,
+                        target_key(target),
+                        m.size as i64,
+                        m.mtime_ns,
+                        m.ino as i64,
+                        self.settings,
+                        complete,
+                        self.run
+                    ])?;
+            }
+            None => {
+                self.conn
+                    .prepare_cached("UPDATE files SET seen_run=?1 WHERE path=?2")?
+                    .execute(params![self.run, path])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A file was seen but not read (skipped by size, say): what the state holds for it stays,
+    /// neither reported nor resolved.
+    pub fn file_seen(&mut self, path: &str) -> anyhow::Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM cur WHERE path=?1")?
+            .execute([path])?;
+        self.upsert_file(path, "", None, false)?;
+        self.tick()
+    }
+
+    /// A file unchanged since it was read: its findings are carried, not read again.
+    pub fn file_unchanged(
+        &mut self,
+        path: &str,
+        emit: &mut dyn FnMut(Finding, Status) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.counts.files_unchanged += 1;
+        let rows: Vec<(i64, Option<i64>, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT first_run, gone_run, record FROM findings WHERE path=?1
+                 AND (gone_run IS NULL OR gone_run > ?2) ORDER BY occ, id",
+            )?
+            .query_map(params![path, self.base], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (first, gone, rec) in rows {
+            let status = if gone.is_some() {
+                "resolved"
+            } else {
+                self.status_of(first)
+            };
+            if let Some(f) = counts_and_parse(&mut self.counts, &rec, status) {
+                emit(f, status)?;
+            }
+        }
+        self.upsert_file(path, "", None, true)?;
+        self.tick()
+    }
+
+    fn tick(&mut self) -> anyhow::Result<()> {
+        self.ops += 1;
+        // Small batches: a killed run loses at most a second of work.
+        if self.ops >= 256 || self.last_commit.elapsed() > Duration::from_secs(1) {
+            self.conn.execute_batch("COMMIT; BEGIN")?;
+            self.ops = 0;
+            self.last_commit = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// The end of a run. Files of these targets that this run did not see are gone and their
+    /// findings resolved (unless the walk itself failed somewhere: then nothing is resolved for
+    /// absence, since absence cannot be told from unreadability). Then the run is marked
+    /// complete and what it resolved is forgotten.
+    pub fn finish(
+        &mut self,
+        targets: &[String],
+        resolve_missing: bool,
+        emit: &mut dyn FnMut(Finding, Status) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let keys: Vec<&str> = targets.iter().map(|t| target_key(t)).collect();
+        let keys = serde_json::to_string(&keys)?;
+        let (run, base) = (self.run, self.base);
+        if resolve_missing {
+            let gone: Vec<(i64, String)> = self
+                .conn
+                .prepare(
+                    "SELECT f.first_run, f.record FROM findings f JOIN files d ON f.path = d.path
+                     WHERE d.seen_run < ?1 AND d.target IN (SELECT value FROM json_each(?2))
+                     AND (f.gone_run IS NULL OR f.gone_run > ?3) AND f.first_run <= ?3 ORDER BY f.path, f.id",
+                )?
+                .query_map(params![run, keys, base], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for (_, rec) in gone {
+                if let Some(f) = counts_and_parse(&mut self.counts, &rec, "resolved") {
+                    emit(f, "resolved")?;
+                }
+            }
+            self.conn.execute(
+                "DELETE FROM findings WHERE path IN (SELECT path FROM files WHERE seen_run < ?1
+                 AND target IN (SELECT value FROM json_each(?2)))",
+                params![run, keys],
+            )?;
+            self.conn.execute(
+                "DELETE FROM files WHERE seen_run < ?1 AND target IN (SELECT value FROM json_each(?2))",
+                params![run, keys],
+            )?;
+        }
+        self.conn
+            .execute("DELETE FROM findings WHERE gone_run IS NOT NULL", [])?;
+        let c = self.counts;
+        self.conn.execute(
+            "UPDATE runs SET finished=?1, complete=1, new=?2, unchanged=?3, resolved=?4, files_read=?5,
+             files_unchanged=?6 WHERE id=?7",
+            params![
+                now(),
+                c.new as i64,
+                c.unchanged as i64,
+                c.resolved as i64,
+                c.files_read as i64,
+                c.files_unchanged as i64,
+                run
+            ],
+        )?;
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+}
+
+/// Takes an exclusive advisory lock on `path` (created if missing) without waiting. `Ok(None)`:
+/// another process holds it.
+pub fn try_lock(path: &Path) -> anyhow::Result<Option<std::fs::File>> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("lock {}: {e}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("lock {}: {e}", path.display())),
+    }
+}
