@@ -315,7 +315,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<i32> {
         "json" => Box::new(JsonSink::new(out)),
         "jsonl" => Box::new(JsonlSink { out }),
         "sarif" => Box::new(appiscan::sarif::SarifSink::new(out, cfg.rules)),
-        "csv" => Box::new(appiscan::csvout::CsvSink::new(out)),
+        "csv" => Box::new(appiscan::csvout::CsvSink::new(out).show_values(cfg.show_values)),
         _ => Box::new(TextSink::new(out)),
     };
     let outcome = scan::run(&cfg, sink.as_mut())?;
