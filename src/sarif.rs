@@ -608,6 +608,12 @@ mod tests {
             complete: false,
             fingerprint_key: "provided",
             rules_version: "x".into(),
+            status: None,
+            files_unchanged: None,
+            baselined: None,
+            allowed: None,
+            allowlist_expired: Vec::new(),
+            destination: None,
         }
     }
 
