@@ -769,6 +769,41 @@ mod tests {
     }
 
     #[test]
+    fn no_custom_rules_is_the_builtin_set() {
+        let builtin = RuleSet::builtin();
+        assert!(builtin.custom.is_none());
+        assert!(std::ptr::eq(rule_set(&[]).unwrap(), builtin));
+        let same = compile(&[]).unwrap();
+        assert!(same.custom.is_none());
+        assert_eq!(same.version, builtin.version);
+    }
+
+    #[test]
+    fn several_rules_share_one_pass_and_keep_their_own_matches() {
+        let src = r#"
+[[rules]]
+id = "custom.a"
+regex = '(?-u:\b)A\d{4}(?-u:\b)'
+labels = ["コードA"]
+confidence = "high"
+[[rules]]
+id = "custom.b"
+regex = '(?-u:\b)B\d{4}(?-u:\b)'
+confidence = "medium"
+"#;
+        let set = compile(&table(src)).unwrap();
+        assert!(set.custom.as_ref().is_some_and(|c| c.set.is_some()));
+        let ds = detect::detect_text(&set, "コードA A1234 と B5678、X9999");
+        let got: Vec<(&str, Confidence)> = ds
+            .iter()
+            .filter(|d| set.rules[d.rule].kind == Kind::Custom)
+            .map(|d| (set.rules[d.rule].id.as_str(), d.confidence))
+            .collect();
+        assert_eq!(got, [("custom.a", Confidence::High), ("custom.b", Confidence::Medium)]);
+        assert_ne!(set.version, RuleSet::builtin().version);
+    }
+
+    #[test]
     fn bad_regexes_are_rejected() {
         for (re, msg) in [
             (r"\bE\d{6}\b", "Unicode word boundary"),
