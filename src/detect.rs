@@ -27,6 +27,10 @@ pub struct FieldInfo {
     pub biometric: Vec<usize>,
     /// The column word behind `sensitive` or `biometric`, for evidence.
     pub topic_text: Option<String>,
+    /// Custom rules (indexes into [`RuleSet::rules`]) one of whose labels the field name carries.
+    pub custom: Vec<usize>,
+    /// The field name behind `custom`, for evidence.
+    pub custom_text: Option<String>,
 }
 
 impl FieldInfo {
@@ -69,6 +73,9 @@ impl FieldInfo {
             }
         }
         f.classify_topics(rules, keys);
+        if let Some(custom) = &rules.custom {
+            custom.classify_field(keys, &mut f);
+        }
         f
     }
 
@@ -119,7 +126,7 @@ impl FieldInfo {
                         self.topic_text.get_or_insert_with(|| crate::report::redact(own));
                     }
                 }
-                Kind::Code => {}
+                Kind::Code | Kind::Custom => {}
             }
         }
         // Only identification-code rules label values by shape; a field holding a code
@@ -463,7 +470,7 @@ pub struct Scratch {
 }
 
 /// Counts characters (not bytes) in `s`.
-fn chars(s: &[u8]) -> usize {
+pub(crate) fn chars(s: &[u8]) -> usize {
     s.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
 }
 
@@ -734,13 +741,17 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
         mrz(rules, text, unit, out);
     }
     crate::topics::detect_topics(rules, unit, &scratch.lower, out);
+    // Custom rules of `appiscan.toml`: nothing at all to do without them.
+    if let Some(custom) = &rules.custom {
+        custom.detect(rules, unit, &scratch.lower, &hits, out);
+    }
 }
 
 /// How far back (and, for health-insurance parts, forward) context is looked for: enough for the
 /// weak window of 300 characters of up to 4 bytes each.
-const LOOK_BACK_BYTES: usize = 1536;
+pub(crate) const LOOK_BACK_BYTES: usize = 1536;
 
-fn band(rules: &RuleSet, score: f64) -> Confidence {
+pub(crate) fn band(rules: &RuleSet, score: f64) -> Confidence {
     let bands = &rules.context.bands;
     if score >= bands.high - 1e-9 {
         Confidence::High
@@ -756,7 +767,7 @@ fn is_repeated(v: &str) -> bool {
     b.len() > 4 && b.iter().all(|&c| c == b[0])
 }
 
-fn cell_at(cells: &[Cell], pos: usize) -> Option<&Cell> {
+pub(crate) fn cell_at(cells: &[Cell], pos: usize) -> Option<&Cell> {
     let i = cells.partition_point(|c| c.start <= pos);
     (i > 0 && cells[i - 1].end >= pos).then(|| &cells[i - 1])
 }

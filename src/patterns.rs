@@ -14,7 +14,8 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("biometric.toml", include_str!("../patterns/biometric.toml")),
     ("sensitive.toml", include_str!("../patterns/sensitive.toml")),
 ];
-const CONTEXT: &str = include_str!("../patterns/context.toml");
+/// The shared context settings compiled into the binary.
+pub const CONTEXT: &str = include_str!("../patterns/context.toml");
 
 /// Confidence bands of SPEC §7, ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize)]
@@ -82,6 +83,7 @@ pub struct Parts {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PositiveExample {
     pub text: String,
     pub confidence: Confidence,
@@ -94,6 +96,7 @@ pub struct PositiveExample {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NegativeExample {
     pub text: String,
     /// `none`, `low` or `medium`: the highest confidence the rule may reach on this text.
@@ -103,7 +106,8 @@ pub struct NegativeExample {
 }
 
 /// How a rule finds things: by value shape (identification codes), by keywords and column
-/// names in records about people (sensitive categories), or by data signatures (biometrics).
+/// names in records about people (sensitive categories), by data signatures (biometrics), or by
+/// a user's regular expression (custom rules of `appiscan.toml`, never in `patterns/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -111,10 +115,12 @@ pub enum Kind {
     Code,
     Sensitive,
     Biometric,
+    #[serde(skip)]
+    Custom,
 }
 
-/// One rule as written in `patterns/`.
-#[derive(Debug, Clone, Deserialize)]
+/// One rule as written in `patterns/` (or built from a custom rule of `appiscan.toml`).
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Rule {
     pub id: String,
     pub name_ja: String,
@@ -305,6 +311,9 @@ pub struct RuleSet {
     /// STR locus names of biometric.dna, lower-cased; pattern id = index into `loci`.
     pub loci_automaton: AhoCorasick,
     pub loci: Vec<String>,
+    /// Custom rules of `appiscan.toml` (their [`Rule`]s are at the end of `rules`); `None` when
+    /// there are none, and detection then skips the custom pass entirely.
+    pub custom: Option<Box<crate::custom::CustomSet>>,
 }
 
 /// Lower-cases ASCII, folds full-width forms and drops `_`, `-`, `.`, spaces: how column and key
@@ -461,6 +470,7 @@ impl RuleSet {
             topic_automaton,
             loci_automaton,
             loci,
+            custom: None,
         })
     }
 

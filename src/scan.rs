@@ -951,7 +951,7 @@ fn make_finding(
 ) -> Finding {
     let rule = &rules.rules[d.rule];
     let raw = &orig[folded.original_offset(d.start)..folded.original_offset(d.end)];
-    let grouped = d.canonical.contains('|');
+    let grouped = rule.parts.is_some() && d.canonical.contains('|');
     Finding {
         kind: "finding",
         rule: rule.id.clone(),
@@ -966,6 +966,7 @@ fn make_finding(
         masked: match &d.display {
             Some(text) => text.clone(),
             None if grouped => report::mask(&d.canonical),
+            None if rule.kind == crate::patterns::Kind::Custom => crate::custom::mask(raw),
             None => report::mask(raw),
         },
         fingerprint: report::fingerprint(&cfg.hash_key, &d.canonical),
