@@ -346,6 +346,7 @@ fn rules(format: &str, check: bool, config: Option<PathBuf>) -> anyhow::Result<i
                 serde_json::json!({
                     "id": r.id, "name_ja": r.name_ja, "name_en": r.name_en, "category": r.category,
                     "legal_basis": r.legal_basis, "validator": r.validator, "shapes": r.shapes,
+                    "custom": matches!(r.kind, appiscan::patterns::Kind::Custom),
                 })
             })
             .collect();
