@@ -1,0 +1,1400 @@
+//! Black-box acceptance tests of `appiscan risk` (/work/shared/SPEC.md §8). Every table is generated
+//! here from a seeded generator (synthetic values only); every metric is compared with an independent
+//! stdlib-only Python computation, `tests/risk_ref/reference.py`, written from the formulas of
+//! /work/shared/reference/reident.md (ARX semantics), and, where pycanon's definitions agree with
+//! ARX's (reident.md §5), with pycanon (`tests/risk_ref/pycanon_check.py`).
+//!
+//! Tolerances: every sample-based metric (fractions, averages, entropy l) within 1e-9 relative; counts
+//! and k exactly. Population-uniqueness estimates within 1e-7 relative: the reference computes the
+//! Zayatz probabilities as exact finite products, while an implementation with `lgamma` loses about
+//! 4e-9 relative at N = 1.24e8 (ln C(N, n) ≈ 1e5 with an ulp near 1e-11, amplified by the ratio);
+//! Pitman is a Newton solution that ARX itself reproduces to 2e-9 (reident.md §2.4).
+//!
+//! Python: `$APPISCAN_TEST_PYTHON` if set, else `python3`. The pycanon comparison is skipped with a
+//! message when pycanon cannot be imported, unless `APPISCAN_REQUIRE_PYCANON=1` (CI), then it fails.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use support::Rng;
+
+/// Relative tolerance of exact sample-based metrics.
+const REL: f64 = 1e-9;
+/// Relative tolerance of population-uniqueness estimates (see the module comment).
+const POP_REL: f64 = 1e-7;
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary and the reference
+// ---------------------------------------------------------------------------------------------
+
+/// Runs `appiscan ARGS` in `dir` without any `APPISCAN_*` variable of the caller's environment.
+fn appiscan(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appiscan"));
+    cmd.current_dir(dir).args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("APPISCAN_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.output().expect("run appiscan")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `appiscan risk -f json ARGS` in `dir`: must exit 0; returns the parsed report after checking its
+/// envelope (SPEC §8).
+fn risk_json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["risk", "-f", "json"];
+    all.extend_from_slice(args);
+    let out = appiscan(dir, &all);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "appiscan {all:?} exited {:?}\nstderr: {}\nstdout: {}",
+        out.status.code(),
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("risk -f json is not one JSON document ({e}): {}", text(&out.stdout)));
+    assert_eq!(v["type"], "risk", "report type: {v}");
+    assert_eq!(v["schema"], "appiscan-risk/1", "report schema: {v}");
+    assert!(v["assessments"].is_array(), "assessments array: {v}");
+    v
+}
+
+fn python() -> String {
+    std::env::var("APPISCAN_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn ref_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/risk_ref").join(name)
+}
+
+/// Runs a script of tests/risk_ref with ARGS in `dir` and parses its JSON output.
+fn run_py(dir: &Path, script: &str, args: &[&str]) -> Value {
+    let out = Command::new(python())
+        .current_dir(dir)
+        .arg(ref_script(script))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} (set APPISCAN_TEST_PYTHON): {e}", python()));
+    assert!(
+        out.status.success(),
+        "{script} {args:?} failed: {}{}",
+        text(&out.stderr),
+        text(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{script}: not JSON ({e}): {}", text(&out.stdout)))
+}
+
+fn reference(dir: &Path, args: &[&str]) -> Value {
+    run_py(dir, "reference.py", args)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tables
+// ---------------------------------------------------------------------------------------------
+
+/// A table of optional string cells (`None` = missing).
+#[derive(Clone)]
+struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<Option<String>>>,
+}
+
+impl Table {
+    fn new(header: &[&str]) -> Table {
+        Table {
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, row: &[Option<&str>]) {
+        assert_eq!(row.len(), self.header.len());
+        self.rows.push(row.iter().map(|c| c.map(str::to_string)).collect());
+    }
+
+    fn delimited(&self, sep: char) -> String {
+        let cell = |s: &str| {
+            if s.contains([sep, '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let mut out = String::new();
+        let line = |cells: Vec<String>| cells.join(&sep.to_string()) + "\n";
+        out.push_str(&line(self.header.iter().map(|h| cell(h)).collect()));
+        for r in &self.rows {
+            out.push_str(&line(
+                r.iter().map(|c| c.as_deref().map(cell).unwrap_or_default()).collect(),
+            ));
+        }
+        out
+    }
+
+    fn write_csv(&self, path: &Path) {
+        std::fs::write(path, self.delimited(',')).unwrap();
+    }
+
+    fn write_tsv(&self, path: &Path) {
+        std::fs::write(path, self.delimited('\t')).unwrap();
+    }
+
+    /// JSONL; a missing cell is written as `null` in even rows and as an absent key in odd rows (both
+    /// are the one missing value).
+    fn write_jsonl(&self, path: &Path) {
+        let mut out = String::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            let mut obj = serde_json::Map::new();
+            for (h, c) in self.header.iter().zip(r) {
+                match c {
+                    Some(v) => {
+                        obj.insert(h.clone(), Value::String(v.clone()));
+                    }
+                    None if i % 2 == 0 => {
+                        obj.insert(h.clone(), Value::Null);
+                    }
+                    None => {}
+                }
+            }
+            out.push_str(&Value::Object(obj).to_string());
+            out.push('\n');
+        }
+        std::fs::write(path, out).unwrap();
+    }
+
+    /// The rows split into `parts` tables, each row going to a random part.
+    fn split(&self, rng: &mut Rng, parts: usize) -> Vec<Table> {
+        let mut out = vec![
+            Table {
+                header: self.header.clone(),
+                rows: Vec::new()
+            };
+            parts
+        ];
+        for r in &self.rows {
+            out[rng.below(parts)].rows.push(r.clone());
+        }
+        out
+    }
+}
+
+/// A column of a random table: name, number of distinct values, Zipf exponent of their weights,
+/// probability of a missing cell. Values are `<name>v<i>`: lower-case ASCII letters and digits that
+/// any normalisation (NFKC, trimming, case folding) keeps distinct.
+struct Col(&'static str, usize, f64, f64);
+
+fn zipf_pick(rng: &mut Rng, k: usize, s: f64) -> usize {
+    let total: f64 = (1..=k).map(|i| (i as f64).powf(-s)).sum();
+    let mut r = rng.unit() * total;
+    for i in 1..=k {
+        r -= (i as f64).powf(-s);
+        if r < 0.0 {
+            return i - 1;
+        }
+    }
+    k - 1
+}
+
+fn random_table(rng: &mut Rng, n: usize, cols: &[Col]) -> Table {
+    let names: Vec<&str> = cols.iter().map(|c| c.0).collect();
+    let mut t = Table::new(&names);
+    for _ in 0..n {
+        let row: Vec<Option<String>> = cols
+            .iter()
+            .map(|c| {
+                if c.3 > 0.0 && rng.chance(c.3) {
+                    None
+                } else {
+                    Some(format!("{}v{}", c.0, zipf_pick(rng, c.1, c.2)))
+                }
+            })
+            .collect();
+        t.rows.push(row);
+    }
+    t
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparing an assessment with the reference
+// ---------------------------------------------------------------------------------------------
+
+fn num(v: &Value, what: &str) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("{what}: expected a number, got {v}"))
+}
+
+fn int(v: &Value, what: &str) -> u64 {
+    v.as_u64()
+        .unwrap_or_else(|| panic!("{what}: expected an integer, got {v}"))
+}
+
+fn close(got: f64, want: f64, rel: f64, what: &str) {
+    let ok = if want == 0.0 {
+        got.abs() <= rel
+    } else {
+        ((got - want) / want).abs() <= rel
+    };
+    assert!(
+        ok,
+        "{what}: got {got:e}, reference {want:e} (relative tolerance {rel:e})"
+    );
+}
+
+/// The single assessment of a one-table run.
+fn only(report: &Value) -> &Value {
+    let a = report["assessments"].as_array().unwrap();
+    assert_eq!(a.len(), 1, "expected exactly one assessment: {report:#}");
+    &a[0]
+}
+
+/// Checks the class-size histogram against the reference's exact sizes. The binning is the engine's
+/// choice (SPEC §8 shows only `{size_from, size_to, classes, records}`; reident.md §9 suggests exact
+/// sizes 1..10 then ranges): buckets must be ascending and disjoint, and each bucket's `classes` and
+/// `records` must equal the reference's totals over the sizes it covers; together they cover every
+/// class. A `size_to` of null means an open upper end.
+fn check_histogram(a: &Value, r: &Value, ctx: &str) {
+    let sizes: BTreeMap<u64, (u64, u64)> = r["class_sizes"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(s, v)| {
+            (
+                s.parse().unwrap(),
+                (int(&v["classes"], "ref"), int(&v["records"], "ref")),
+            )
+        })
+        .collect();
+    let buckets = a["class_size_histogram"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{ctx}: class_size_histogram is not an array: {a}"));
+    let mut prev_to = 0u64;
+    let (mut classes, mut records) = (0u64, 0u64);
+    for b in buckets {
+        let from = int(&b["size_from"], "size_from");
+        let to = if b["size_to"].is_null() {
+            u64::MAX
+        } else {
+            int(&b["size_to"], "size_to")
+        };
+        assert!(
+            from >= 1 && from <= to && from > prev_to,
+            "{ctx}: histogram buckets not ascending/disjoint: {buckets:?}"
+        );
+        prev_to = to;
+        let (c, rec) = sizes
+            .range(from..=to)
+            .fold((0, 0), |acc, (_, (c, r))| (acc.0 + c, acc.1 + r));
+        assert_eq!(
+            int(&b["classes"], "classes"),
+            c,
+            "{ctx}: classes of size {from}..={to} in {b}"
+        );
+        assert_eq!(
+            int(&b["records"], "records"),
+            rec,
+            "{ctx}: records in classes of size {from}..={to} in {b}"
+        );
+        classes += c;
+        records += rec;
+    }
+    assert_eq!(
+        classes,
+        int(&r["equivalence_classes"], "ref"),
+        "{ctx}: the histogram misses classes: {buckets:?}"
+    );
+    assert_eq!(
+        records,
+        int(&r["records"], "ref"),
+        "{ctx}: the histogram misses records"
+    );
+}
+
+/// Every sample-based metric of assessment `a` against reference output `r`.
+fn check_metrics(a: &Value, r: &Value, ctx: &str) {
+    assert_eq!(
+        int(&a["counts"]["records"], "records"),
+        int(&r["records"], "ref"),
+        "{ctx}: counts.records"
+    );
+    assert_eq!(
+        int(&a["counts"]["equivalence_classes"], "equivalence_classes"),
+        int(&r["equivalence_classes"], "ref"),
+        "{ctx}: counts.equivalence_classes"
+    );
+    assert_eq!(
+        int(&a["k_anonymity"]["k"], "k"),
+        int(&r["k"], "ref"),
+        "{ctx}: k_anonymity.k"
+    );
+    let u = &a["uniqueness"];
+    assert_eq!(
+        int(&u["sample_uniques"], "sample_uniques"),
+        int(&r["sample_uniques"], "ref"),
+        "{ctx}: sample_uniques"
+    );
+    close(
+        num(&u["sample_unique_fraction"], "sample_unique_fraction"),
+        num(&r["sample_unique_fraction"], "ref"),
+        REL,
+        &format!("{ctx}: sample_unique_fraction"),
+    );
+    for f in ["highest", "average", "records_at_risk", "threshold"] {
+        close(
+            num(&a["prosecutor"][f], f),
+            num(&r["prosecutor"][f], "ref"),
+            REL,
+            &format!("{ctx}: prosecutor.{f}"),
+        );
+    }
+    close(
+        num(&a["marketer"]["average"], "marketer.average"),
+        num(&r["marketer"]["average"], "ref"),
+        REL,
+        &format!("{ctx}: marketer.average"),
+    );
+    check_histogram(a, r, ctx);
+    let want = r["l_diversity"].as_object().unwrap();
+    let got = a["l_diversity"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{ctx}: l_diversity is not an object: {a}"));
+    assert_eq!(
+        got.keys().collect::<BTreeSet<_>>(),
+        want.keys().collect::<BTreeSet<_>>(),
+        "{ctx}: l_diversity attributes"
+    );
+    for (sa, w) in want {
+        let g = &got[sa];
+        assert_eq!(
+            int(&g["distinct_l"], "distinct_l"),
+            int(&w["distinct_l"], "ref"),
+            "{ctx}: l_diversity.{sa}.distinct_l"
+        );
+        close(
+            num(&g["entropy_l"], "entropy_l"),
+            num(&w["entropy_l"], "ref"),
+            REL,
+            &format!("{ctx}: l_diversity.{sa}.entropy_l"),
+        );
+    }
+    assert_eq!(
+        a["severity"], r["severity"],
+        "{ctx}: severity (defaults of reident.md §9)"
+    );
+}
+
+/// `uniqueness.population_estimate` against the reference for population `n_pop` (None: no
+/// `--population`, so the estimate must be null). Dankar's rule (reident.md §2.4): no sample unique
+/// → 0; sampling fraction ≤ 0.1 → Pitman, Zayatz if Pitman has no valid estimate; otherwise
+/// min(Zayatz, SNB) if SNB is valid, else Zayatz. reident.md leaves SNB's solver start open and
+/// calls SNB optional, so the reference lists every valid SNB root it finds: an `snb` answer must be
+/// one of them and below Zayatz; a `zayatz` answer must equal Zayatz.
+fn check_population(a: &Value, r: &Value, n_pop: Option<u64>, ctx: &str) {
+    let pe = &a["uniqueness"]["population_estimate"];
+    let Some(n_pop) = n_pop else {
+        assert!(
+            pe.is_null(),
+            "{ctx}: population_estimate without --population must be null: {pe}"
+        );
+        return;
+    };
+    let p = &r["population"][n_pop.to_string()];
+    assert!(
+        pe.is_object(),
+        "{ctx}: population_estimate with --population {n_pop} must be an object: {pe}"
+    );
+    let model = pe["model"].as_str().unwrap_or_else(|| panic!("{ctx}: model: {pe}"));
+    let uniques = num(&pe["uniques"], "population_estimate.uniques");
+    let fraction = num(&pe["fraction"], "population_estimate.fraction");
+    close(
+        fraction,
+        uniques / n_pop as f64,
+        REL,
+        &format!("{ctx}: fraction = uniques / N"),
+    );
+    let c1 = int(&r["sample_uniques"], "ref");
+    if c1 == 0 {
+        assert_eq!(uniques, 0.0, "{ctx}: no sample unique, so no population unique");
+        return;
+    }
+    let f = num(&p["sampling_fraction"], "ref");
+    let zayatz = num(&p["zayatz"], "ref");
+    let ctx = format!("{ctx} (N = {n_pop}, sampling fraction {f})");
+    if f <= 0.1 {
+        let want = p["model"].as_str().unwrap();
+        assert_eq!(
+            model, want,
+            "{ctx}: Dankar's rule picks {want} (pitman estimate {})",
+            p["pitman"]
+        );
+        close(
+            uniques,
+            num(&p["uniques"], "ref"),
+            POP_REL,
+            &format!("{ctx}: {model} uniques"),
+        );
+    } else {
+        match model {
+            "zayatz" => close(uniques, zayatz, POP_REL, &format!("{ctx}: zayatz uniques")),
+            "snb" => {
+                let roots: Vec<f64> = p["snb_candidates"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| num(x, "ref"))
+                    .collect();
+                assert!(
+                    roots.iter().any(|x| ((uniques - x) / x).abs() <= POP_REL),
+                    "{ctx}: SNB estimate {uniques} is none of the reference's SNB roots {roots:?}"
+                );
+                assert!(
+                    uniques <= zayatz,
+                    "{ctx}: Dankar takes min(Zayatz {zayatz}, SNB {uniques})"
+                );
+            }
+            m => panic!("{ctx}: sampling fraction > 0.1 needs zayatz or snb, got {m}"),
+        }
+    }
+}
+
+/// The QI columns and sensitive attributes an assessment reports.
+fn qi_columns(a: &Value) -> BTreeSet<String> {
+    a["quasi_identifiers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("quasi_identifiers: {a}"))
+        .iter()
+        .map(|q| q["column"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn sensitive(a: &Value) -> BTreeSet<String> {
+    a["sensitive_attributes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("sensitive_attributes: {a}"))
+        .iter()
+        .map(|q| q.as_str().unwrap().to_string())
+        .collect()
+}
+
+fn set(xs: &[&str]) -> BTreeSet<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
+/// Runs engine and reference on `file` in `dir` with the same QIs, sensitive attributes, threshold
+/// and population; compares everything; returns the assessment.
+fn assess_and_compare(dir: &Path, file: &str, qi: &str, sa: &str, threshold: &str, pop: Option<u64>) -> Value {
+    let pop_s = pop.map(|p| p.to_string());
+    let mut args = vec!["--qi", qi, "--threshold", threshold];
+    if !sa.is_empty() {
+        args.extend(["--sensitive", sa]);
+    }
+    if let Some(p) = &pop_s {
+        args.extend(["--population", p.as_str()]);
+    }
+    args.push(file);
+    let report = risk_json(dir, &args);
+    let mut rargs = vec!["--qi", qi, "--sensitive", sa, "--threshold", threshold];
+    if let Some(p) = &pop_s {
+        rargs.extend(["--population", p.as_str()]);
+    }
+    rargs.push(file);
+    let r = reference(dir, &rargs);
+    let a = only(&report).clone();
+    let ctx = format!("{file} --qi {qi} --sensitive {sa} --threshold {threshold}");
+    assert_eq!(a["scope"]["kind"], "table", "{ctx}: scope.kind");
+    assert_eq!(a["scope"]["sources"], serde_json::json!([file]), "{ctx}: scope.sources");
+    assert_eq!(
+        qi_columns(&a),
+        qi.split(',').map(str::to_string).collect(),
+        "{ctx}: quasi_identifiers"
+    );
+    assert_eq!(
+        sensitive(&a),
+        sa.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        "{ctx}: sensitive_attributes"
+    );
+    check_metrics(&a, &r, &ctx);
+    check_population(&a, &r, pop, &ctx);
+    a
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sample metrics on random tables
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn random_tables_match_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(0x5EED_0001);
+    // (rows, columns, QIs, sensitive, threshold)
+    let cases: Vec<(usize, Vec<Col>, &str, &str, &str)> = vec![
+        (
+            40,
+            vec![Col("qa", 3, 0.5, 0.0), Col("qb", 4, 1.0, 0.0), Col("sx", 3, 0.0, 0.0)],
+            "qa,qb",
+            "sx",
+            "0.2",
+        ),
+        (
+            600,
+            vec![
+                Col("qa", 8, 1.0, 0.0),
+                Col("qb", 2, 0.0, 0.0),
+                Col("qc", 12, 1.3, 0.0),
+                Col("sx", 5, 1.0, 0.0),
+                Col("sy", 2, 0.2, 0.0),
+            ],
+            "qa,qb,qc",
+            "sx,sy",
+            "0.1",
+        ),
+        (
+            900,
+            vec![Col("qa", 6, 0.0, 0.0), Col("qb", 5, 0.0, 0.0), Col("sx", 4, 0.0, 0.0)],
+            "qa,qb",
+            "sx",
+            "0.05",
+        ),
+        (
+            250,
+            vec![Col("qa", 5, 0.8, 0.0), Col("qb", 4, 0.8, 0.0), Col("sx", 6, 1.5, 0.0)],
+            "qa,qb",
+            "sx",
+            "0.3333333333333333",
+        ),
+        (
+            300,
+            vec![Col("qa", 30, 1.1, 0.0), Col("qb", 3, 0.0, 0.0)],
+            "qa,qb",
+            "",
+            "0.5",
+        ),
+    ];
+    for (i, (n, cols, qi, sa, t)) in cases.into_iter().enumerate() {
+        let table = random_table(&mut rng, n, &cols);
+        let name = format!("r{i}.csv");
+        table.write_csv(&dir.path().join(&name));
+        assess_and_compare(dir.path(), &name, qi, sa, t, None);
+    }
+}
+
+#[test]
+fn tsv_and_jsonl_tables_match_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(0x5EED_0002);
+    let cols = [
+        Col("qa", 6, 1.0, 0.1),
+        Col("qb", 3, 0.5, 0.05),
+        Col("qc", 4, 0.0, 0.0),
+        Col("sx", 4, 1.0, 0.1),
+    ];
+    let t = random_table(&mut rng, 400, &cols);
+    t.write_tsv(&dir.path().join("t.tsv"));
+    t.write_jsonl(&dir.path().join("t.jsonl"));
+    let a = assess_and_compare(dir.path(), "t.tsv", "qa,qb,qc", "sx", "0.2", None);
+    let b = assess_and_compare(dir.path(), "t.jsonl", "qa,qb,qc", "sx", "0.2", None);
+    // Same data, same metrics, whatever the format.
+    for f in [
+        "counts",
+        "k_anonymity",
+        "prosecutor",
+        "marketer",
+        "class_size_histogram",
+        "l_diversity",
+    ] {
+        assert_eq!(a[f], b[f], "{f}: TSV and JSONL of the same rows differ");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) Missing values
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn missing_values_are_a_value_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    // Hand-made: qa missing in 3 rows (one class with qb = x), never dropped.
+    let mut t = Table::new(&["qa", "qb", "sx"]);
+    for (qa, qb, sx, times) in [
+        (None, Some("qbx"), Some("sxa"), 3),
+        (Some("qaa"), Some("qbx"), Some("sxa"), 2),
+        (Some("qaa"), None, None, 1),
+        (Some("qaa"), None, Some("sxb"), 1),
+        (None, None, None, 1),
+        (Some("qab"), Some("qby"), Some("sxc"), 5),
+    ] {
+        for _ in 0..times {
+            t.push(&[qa, qb, sx]);
+        }
+    }
+    t.write_csv(&dir.path().join("m.csv"));
+    t.write_jsonl(&dir.path().join("m.jsonl"));
+    for file in ["m.csv", "m.jsonl"] {
+        let a = assess_and_compare(dir.path(), file, "qa,qb", "sx", "0.2", None);
+        // By hand: 13 records (none dropped); classes (∅,x)=3 (a,x)=2 (a,∅)=2 (∅,∅)=1 (b,y)=5.
+        assert_eq!(
+            a["counts"]["records"], 13,
+            "{file}: rows with missing QIs must be counted"
+        );
+        assert_eq!(a["counts"]["equivalence_classes"], 5, "{file}");
+        assert_eq!(a["k_anonymity"]["k"], 1, "{file}");
+        // The class (a,∅) holds sx = ∅ and sxb: missing counts as a sensitive value, so 2 distinct.
+        // The minimum over classes is still 1 (the singleton class).
+        assert_eq!(a["l_diversity"]["sx"]["distinct_l"], 1, "{file}");
+        close(num(&a["prosecutor"]["records_at_risk"], "rar"), 8.0 / 13.0, REL, file);
+    }
+    // A random table with 15 % missing cells per column.
+    let mut rng = Rng::new(0x5EED_0003);
+    let cols = [
+        Col("qa", 5, 0.7, 0.15),
+        Col("qb", 4, 0.0, 0.15),
+        Col("sx", 3, 0.0, 0.15),
+        Col("sy", 5, 1.0, 0.3),
+    ];
+    let t = random_table(&mut rng, 500, &cols);
+    t.write_csv(&dir.path().join("mr.csv"));
+    t.write_jsonl(&dir.path().join("mr.jsonl"));
+    assess_and_compare(dir.path(), "mr.csv", "qa,qb", "sx,sy", "0.2", None);
+    assess_and_compare(dir.path(), "mr.jsonl", "qa,qb", "sx,sy", "0.2", None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) The threshold boundary: at risk iff 1/f > t, strictly
+// ---------------------------------------------------------------------------------------------
+
+/// A table with classes of the given sizes on one QI `qa` (values `qav<i>`).
+fn classes_table(sizes: &[usize]) -> Table {
+    let mut t = Table::new(&["qa", "sx"]);
+    for (i, &s) in sizes.iter().enumerate() {
+        let v = format!("qav{i}");
+        for j in 0..s {
+            let sx = format!("sxv{}", j % 2);
+            t.push(&[Some(&v), Some(&sx)]);
+        }
+    }
+    t
+}
+
+#[test]
+fn threshold_boundary_is_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sizes 5, 5, 5, 4, 4, 6: t = 0.2 → only the 8 records of the two size-4 classes are at risk.
+    classes_table(&[5, 5, 5, 4, 4, 6]).write_csv(&dir.path().join("b1.csv"));
+    let a = assess_and_compare(dir.path(), "b1.csv", "qa", "sx", "0.2", None);
+    close(
+        num(&a["prosecutor"]["records_at_risk"], "rar"),
+        8.0 / 29.0,
+        REL,
+        "size 5 at t = 0.2 is not at risk",
+    );
+    assert_eq!(a["k_anonymity"]["k"], 4);
+    close(num(&a["prosecutor"]["highest"], "highest"), 0.25, REL, "highest");
+    // Only size-5 classes: nothing at risk at t = 0.2.
+    classes_table(&[5, 5, 5, 5]).write_csv(&dir.path().join("b2.csv"));
+    let a = assess_and_compare(dir.path(), "b2.csv", "qa", "sx", "0.2", None);
+    assert_eq!(
+        num(&a["prosecutor"]["records_at_risk"], "rar"),
+        0.0,
+        "1/5 = 0.2 is not > 0.2"
+    );
+    // Default threshold is 0.2 (SPEC §8): same answer without --threshold.
+    let report = risk_json(dir.path(), &["--qi", "qa", "--sensitive", "sx", "b2.csv"]);
+    assert_eq!(
+        num(&only(&report)["prosecutor"]["threshold"], "threshold"),
+        0.2,
+        "default threshold"
+    );
+    assert_eq!(num(&only(&report)["prosecutor"]["records_at_risk"], "rar"), 0.0);
+    let report = risk_json(dir.path(), &["--qi", "qa", "--sensitive", "sx", "b1.csv"]);
+    close(
+        num(&only(&report)["prosecutor"]["records_at_risk"], "rar"),
+        8.0 / 29.0,
+        REL,
+        "default threshold",
+    );
+    // t = 1/3 (the double nearest to it): size 3 is not at risk, size 2 is (reident.md §2.6).
+    classes_table(&[3, 3, 2, 4]).write_csv(&dir.path().join("b3.csv"));
+    let a = assess_and_compare(dir.path(), "b3.csv", "qa", "sx", "0.3333333333333333", None);
+    close(
+        num(&a["prosecutor"]["records_at_risk"], "rar"),
+        2.0 / 12.0,
+        REL,
+        "t = 1/3, size 3",
+    );
+    // t = 0.25 with size 4: not at risk; size 3: at risk.
+    let a = assess_and_compare(dir.path(), "b3.csv", "qa", "sx", "0.25", None);
+    close(
+        num(&a["prosecutor"]["records_at_risk"], "rar"),
+        8.0 / 12.0,
+        REL,
+        "t = 0.25, size 4",
+    );
+}
+
+/// The example of SPEC §8 (reident.md's T1): classes of sizes 1, 1, 2, 3, 5.
+#[test]
+fn spec_example_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    classes_table(&[1, 1, 2, 3, 5]).write_csv(&dir.path().join("t1.csv"));
+    // The reference itself first: it must give the SPEC's numbers.
+    let r = reference(
+        dir.path(),
+        &["--qi", "qa", "--sensitive", "sx", "--population", "12", "t1.csv"],
+    );
+    assert_eq!(
+        (r["records"].clone(), r["equivalence_classes"].clone(), r["k"].clone()),
+        (12.into(), 5.into(), 1.into())
+    );
+    close(
+        num(&r["prosecutor"]["average"], "ref"),
+        5.0 / 12.0,
+        1e-15,
+        "reference average",
+    );
+    close(
+        num(&r["prosecutor"]["records_at_risk"], "ref"),
+        7.0 / 12.0,
+        1e-15,
+        "reference records_at_risk",
+    );
+    // N = n: every sample unique is a population unique (Zayatz: P1(s) = 0 for s > 1).
+    close(
+        num(&r["population"]["12"]["zayatz"], "ref"),
+        2.0,
+        1e-12,
+        "reference Zayatz at N = n",
+    );
+    let a = assess_and_compare(dir.path(), "t1.csv", "qa", "sx", "0.2", None);
+    assert_eq!(
+        a["counts"],
+        serde_json::json!({"records": 12, "equivalence_classes": 5})
+    );
+    assert_eq!(a["k_anonymity"]["k"], 1);
+    assert_eq!(a["uniqueness"]["sample_uniques"], 2);
+    close(
+        num(&a["uniqueness"]["sample_unique_fraction"], "f"),
+        2.0 / 12.0,
+        REL,
+        "sample_unique_fraction",
+    );
+    close(num(&a["prosecutor"]["highest"], "highest"), 1.0, REL, "highest");
+    close(num(&a["prosecutor"]["average"], "average"), 5.0 / 12.0, REL, "average");
+    close(
+        num(&a["prosecutor"]["records_at_risk"], "rar"),
+        7.0 / 12.0,
+        REL,
+        "records_at_risk",
+    );
+    close(num(&a["marketer"]["average"], "marketer"), 5.0 / 12.0, REL, "marketer");
+    assert_eq!(a["l_diversity"]["sx"]["distinct_l"], 1);
+    close(
+        num(&a["l_diversity"]["sx"]["entropy_l"], "entropy_l"),
+        1.0,
+        REL,
+        "entropy_l",
+    );
+    assert_eq!(a["severity"], "high");
+    let first = &a["class_size_histogram"][0];
+    assert_eq!(
+        (first["size_from"].clone(), first["classes"].clone()),
+        (1.into(), 2.into()),
+        "{first}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) A join that makes everyone unique
+// ---------------------------------------------------------------------------------------------
+
+/// Two tables of 64 customers keyed by `customer_id`. In a.csv customers 2m and 2m+1 share (area,
+/// age_band); in b.csv customers j and j+32 share plan. Each table is 2-anonymous alone; joined,
+/// customer i has (i / 2, i % 32), unique for every i.
+fn join_fixture(dir: &Path, rng: &mut Rng) {
+    let mut a = Table::new(&["customer_id", "area", "age_band", "sx"]);
+    let mut b = Table::new(&["customer_id", "plan", "visits"]);
+    let mut ids: Vec<usize> = (0..64).collect();
+    rng.shuffle(&mut ids);
+    for &i in &ids {
+        let cid = format!("cid{:05}", 10007 * i % 99991);
+        let m = i / 2;
+        let (area, age) = (format!("areav{}", m % 8), format!("agev{}", m / 8));
+        a.push(&[Some(&cid), Some(&area), Some(&age), Some(&format!("sxv{}", i % 3))]);
+    }
+    rng.shuffle(&mut ids);
+    for &i in &ids {
+        let cid = format!("cid{:05}", 10007 * i % 99991);
+        b.push(&[
+            Some(&cid),
+            Some(&format!("planv{}", i % 32)),
+            Some(&format!("visitsv{}", rng.below(9))),
+        ]);
+    }
+    a.write_csv(&dir.join("a.csv"));
+    b.write_csv(&dir.join("b.csv"));
+}
+
+#[test]
+fn join_on_a_shared_key_makes_every_record_unique() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(0x5EED_0004);
+    join_fixture(dir.path(), &mut rng);
+    let report = risk_json(
+        dir.path(),
+        &[
+            "--qi",
+            "area,age_band,plan",
+            "--sensitive",
+            "sx",
+            "--join",
+            "auto",
+            "a.csv",
+            "b.csv",
+        ],
+    );
+    let all = report["assessments"].as_array().unwrap();
+    let tables: Vec<&Value> = all.iter().filter(|a| a["scope"]["kind"] == "table").collect();
+    let joins: Vec<&Value> = all.iter().filter(|a| a["scope"]["kind"] == "join").collect();
+    assert_eq!(tables.len(), 2, "one assessment per table: {report:#}");
+    assert_eq!(joins.len(), 1, "one join assessment: {report:#}");
+    for t in &tables {
+        assert_eq!(t["k_anonymity"]["k"], 2, "each table alone is 2-anonymous: {t:#}");
+        assert_eq!(t["uniqueness"]["sample_uniques"], 0, "{t:#}");
+        assert_eq!(t["counts"]["records"], 64);
+        assert_eq!(t["counts"]["equivalence_classes"], 32);
+    }
+    let src = |a: &Value| a["scope"]["sources"].clone();
+    assert!(
+        tables.iter().any(|t| src(t) == serde_json::json!(["a.csv"])),
+        "a.csv assessed"
+    );
+    assert!(
+        tables.iter().any(|t| src(t) == serde_json::json!(["b.csv"])),
+        "b.csv assessed"
+    );
+    let at = tables.iter().find(|t| src(t) == serde_json::json!(["a.csv"])).unwrap();
+    assert_eq!(qi_columns(at), set(&["area", "age_band"]), "a.csv QIs");
+    let j = joins[0];
+    let sources: BTreeSet<String> = j["scope"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sources, set(&["a.csv", "b.csv"]), "join sources");
+    let keys = &j["scope"]["join_keys"];
+    let pair: BTreeSet<String> = keys
+        .as_array()
+        .and_then(|k| k.first())
+        .and_then(|p| p.as_array())
+        .unwrap_or_else(|| panic!("join_keys: {keys}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        pair,
+        set(&["a.csv:customer_id", "b.csv:customer_id"]),
+        "join_keys: {keys}"
+    );
+    assert_eq!(qi_columns(j), set(&["area", "age_band", "plan"]), "join QIs");
+    // 100 % unique once joined.
+    assert_eq!(j["counts"]["records"], 64);
+    assert_eq!(j["uniqueness"]["sample_uniques"], 64, "every joined record is unique");
+    close(
+        num(&j["prosecutor"]["records_at_risk"], "rar"),
+        1.0,
+        REL,
+        "join records_at_risk",
+    );
+    assert_eq!(j["k_anonymity"]["k"], 1);
+    assert_eq!(j["severity"], "high");
+    // And every metric as the reference computes it on the join.
+    let r = reference(
+        dir.path(),
+        &[
+            "--qi",
+            "area,age_band,plan",
+            "--sensitive",
+            "sx",
+            "--join",
+            "customer_id",
+            "a.csv",
+            "b.csv",
+        ],
+    );
+    check_metrics(j, &r, "join a.csv ⋈ b.csv");
+    check_population(j, &r, None, "join");
+    for (file, qi, t) in [("a.csv", "area,age_band", tables[0]), ("b.csv", "plan", tables[1])] {
+        let t = if src(t) == serde_json::json!([file]) {
+            t
+        } else {
+            tables.iter().find(|x| src(x) == serde_json::json!([file])).unwrap()
+        };
+        let sa = if file == "a.csv" { "sx" } else { "" };
+        let r = reference(dir.path(), &["--qi", qi, "--sensitive", sa, file]);
+        check_metrics(t, &r, file);
+    }
+    // --join none: the tables only.
+    let report = risk_json(
+        dir.path(),
+        &[
+            "--qi",
+            "area,age_band,plan",
+            "--sensitive",
+            "sx",
+            "--join",
+            "none",
+            "a.csv",
+            "b.csv",
+        ],
+    );
+    let all = report["assessments"].as_array().unwrap();
+    assert_eq!(all.len(), 2, "--join none: no join assessment: {report:#}");
+    assert!(all.iter().all(|a| a["scope"]["kind"] == "table"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) Population uniqueness on a larger random table
+// ---------------------------------------------------------------------------------------------
+
+fn population_table(rng: &mut Rng, n: usize) -> Table {
+    random_table(
+        rng,
+        n,
+        &[
+            Col("age", 72, 0.0, 0.0),
+            Col("sex", 2, 0.0, 0.0),
+            Col("pref", 47, 1.0, 0.0),
+            Col("job", 30, 1.2, 0.0),
+            Col("diag", 4, 0.5, 0.05),
+        ],
+    )
+}
+
+#[test]
+fn population_estimates_match_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(0x5EED_0005);
+    population_table(&mut rng, 5000).write_csv(&dir.path().join("pop.csv"));
+    let qi = "age,sex,pref,job";
+    // Sampling fractions 0.25 (Zayatz/SNB), exactly 0.1 (Pitman: the rule is ≤ 0.1), 0.005 and
+    // 4e-5 (Pitman); and no population (null).
+    for n_pop in [None, Some(20_000), Some(50_000), Some(1_000_000), Some(124_000_000)] {
+        let a = assess_and_compare(dir.path(), "pop.csv", qi, "diag", "0.2", n_pop);
+        if n_pop == Some(50_000) {
+            assert_eq!(
+                a["uniqueness"]["population_estimate"]["model"], "pitman",
+                "sampling fraction 0.1 exactly: Pitman"
+            );
+        }
+    }
+    // No sample unique: every estimate is 0 (reident.md §2.4).
+    classes_table(&[3, 4, 5, 6]).write_csv(&dir.path().join("nouniq.csv"));
+    let a = assess_and_compare(dir.path(), "nouniq.csv", "qa", "sx", "0.2", Some(1000));
+    assert_eq!(num(&a["uniqueness"]["population_estimate"]["uniques"], "uniques"), 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Split into parts, --emit-counts each, --from-counts the parts = the whole table
+// ---------------------------------------------------------------------------------------------
+
+/// The metric fields of an assessment (everything but scope and QI provenance).
+fn metric_fields(a: &Value) -> Value {
+    let mut m = serde_json::Map::new();
+    for f in [
+        "counts",
+        "k_anonymity",
+        "uniqueness",
+        "prosecutor",
+        "marketer",
+        "class_size_histogram",
+        "l_diversity",
+        "sensitive_attributes",
+        "severity",
+    ] {
+        m.insert(f.into(), a[f].clone());
+    }
+    Value::Object(m)
+}
+
+#[test]
+fn parts_merged_from_counts_equal_the_whole_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(0x5EED_0006);
+    let whole = population_table(&mut rng, 3000);
+    whole.write_csv(&d.join("whole.csv"));
+    let parts = whole.split(&mut rng, 3);
+    let (qi, sa) = ("age,sex,pref,job", "diag");
+    for n_pop in ["1000000", "20000"] {
+        let mut counts = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            let name = format!("part{i}.csv");
+            p.write_csv(&d.join(&name));
+            let cname = format!("part{i}-{n_pop}.counts.jsonl");
+            let report = risk_json(
+                d,
+                &[
+                    "--qi",
+                    qi,
+                    "--sensitive",
+                    sa,
+                    "--population",
+                    n_pop,
+                    "--emit-counts",
+                    &cname,
+                    &name,
+                ],
+            );
+            // The part's own report is still written, and right.
+            let r = reference(d, &["--qi", qi, "--sensitive", sa, "--population", n_pop, &name]);
+            check_metrics(only(&report), &r, &name);
+            check_population(only(&report), &r, Some(n_pop.parse().unwrap()), &name);
+            let written = std::fs::read_to_string(d.join(&cname)).expect("--emit-counts wrote its file");
+            assert!(!written.trim().is_empty(), "{cname} is empty");
+            for l in written.lines().filter(|l| !l.trim().is_empty()) {
+                serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{cname}: not JSONL ({e}): {l}"));
+            }
+            counts.push(cname);
+        }
+        let mut args = vec!["--from-counts", "--population", n_pop];
+        args.extend(counts.iter().map(String::as_str));
+        let merged = risk_json(d, &args);
+        let whole_report = risk_json(d, &["--qi", qi, "--sensitive", sa, "--population", n_pop, "whole.csv"]);
+        let (m, w) = (only(&merged), only(&whole_report));
+        assert_eq!(
+            metric_fields(m),
+            metric_fields(w),
+            "N = {n_pop}: merged parts differ from the whole table\nmerged: {m:#}\nwhole: {w:#}"
+        );
+        assert_eq!(qi_columns(m), qi_columns(w), "merged QI columns");
+        let r = reference(d, &["--qi", qi, "--sensitive", sa, "--population", n_pop, "whole.csv"]);
+        check_metrics(m, &r, "merged");
+        check_population(m, &r, Some(n_pop.parse().unwrap()), "merged");
+        // A class split across parts must be one class again: the parts' classes add up to more.
+        let part_classes: u64 = (0..parts.len())
+            .map(|i| {
+                let r = reference(d, &["--qi", qi, &format!("part{i}.csv")]);
+                int(&r["equivalence_classes"], "ref")
+            })
+            .sum();
+        assert!(
+            part_classes > int(&r["equivalence_classes"], "ref"),
+            "fixture: some class must be split across parts"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// No raw QI value of a small class in any output
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn raw_values_of_small_classes_are_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Distinctive values in classes of size 1..4 (below k = 5 at t = 0.2), common values in a class of 12.
+    let mut t = Table::new(&["member_area", "member_group", "sx"]);
+    let mut secret = Vec::new();
+    for (i, size) in [1usize, 1, 2, 3, 4, 1].into_iter().enumerate() {
+        let (a, g) = (format!("zqxarea{i}k7"), format!("zqxgrp{i}w3"));
+        for j in 0..size {
+            t.push(&[Some(&a), Some(&g), Some(&format!("sxv{j}"))]);
+        }
+        secret.push(a);
+        secret.push(g);
+    }
+    for j in 0..12 {
+        t.push(&[Some("commonarea"), Some("commongroup"), Some(&format!("sxv{}", j % 3))]);
+    }
+    t.write_csv(&d.join("small.csv"));
+    t.write_jsonl(&d.join("small.jsonl"));
+    for file in ["small.csv", "small.jsonl"] {
+        for format in ["text", "json"] {
+            let out = appiscan(
+                d,
+                &[
+                    "risk",
+                    "-f",
+                    format,
+                    "--qi",
+                    "member_area,member_group",
+                    "--sensitive",
+                    "sx",
+                    file,
+                ],
+            );
+            assert_eq!(out.status.code(), Some(0), "{file} -f {format}: {}", text(&out.stderr));
+            let (so, se) = (text(&out.stdout), text(&out.stderr));
+            assert!(!so.trim().is_empty(), "{file} -f {format}: empty report");
+            for s in &secret {
+                assert!(
+                    !so.contains(s.as_str()),
+                    "{file} -f {format}: raw QI value {s} printed:\n{so}"
+                );
+                assert!(
+                    !se.contains(s.as_str()),
+                    "{file} -f {format}: raw QI value {s} on stderr:\n{se}"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection of QIs and normalisation of their values (no --qi, no --sensitive)
+// ---------------------------------------------------------------------------------------------
+
+/// 和暦 of a date in the middle of the 昭和 (1926-12-25..1989-01-07) or 平成 (1989-01-08..2019-04-30)
+/// era; year 1 is written 元年.
+fn wareki(y: u32, m: u32, d: u32) -> String {
+    let (era, ey) = if (y, m, d) >= (1989, 1, 8) {
+        ("平成", y - 1988)
+    } else {
+        ("昭和", y - 1925)
+    };
+    let ey = if ey == 1 { "元".to_string() } else { ey.to_string() };
+    format!("{era}{ey}年{m}月{d}日")
+}
+
+fn full_width(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32(0xFF10 + (c as u32 - '0' as u32)).unwrap(),
+            '-' => '\u{FF0D}',
+            _ => c,
+        })
+        .collect()
+}
+
+#[test]
+fn detection_keeps_direct_identifiers_out_and_normalises_qi_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(0x5EED_0007);
+    // Logical (birth date, sex, postal code) tuples and how many people share each.
+    let people: [((u32, u32, u32), &str, &str, usize); 9] = [
+        ((1985, 1, 2), "男", "1000001", 6),
+        ((1985, 1, 2), "女", "1000001", 5),
+        ((1985, 1, 2), "男", "1500042", 1),
+        ((1972, 11, 30), "女", "5300001", 3),
+        ((1989, 4, 1), "男", "0600000", 2),
+        ((1989, 4, 1), "男", "9000014", 1),
+        ((1993, 7, 15), "女", "8100001", 4),
+        ((1960, 3, 8), "女", "1000001", 2),
+        ((2001, 12, 24), "男", "2310001", 1),
+    ];
+    let surnames = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村"];
+    let given = ["太郎", "花子", "一郎", "美咲", "健", "陽菜", "翔", "結衣"];
+    let diags = ["高血圧", "糖尿病", "喘息"];
+    let mut t = Table::new(&["会員ID", "氏名", "電話番号", "生年月日", "性別", "郵便番号", "病名"]);
+    let mut rows = Vec::new();
+    for ((y, m, dd), sex, zip, count) in people {
+        for _ in 0..count {
+            let birth = match rng.below(4) {
+                0 => format!("{y:04}-{m:02}-{dd:02}"),
+                1 => format!("{y:04}/{m:02}/{dd:02}"),
+                _ => wareki(y, m, dd),
+            };
+            let dashed = format!("{}-{}", &zip[..3], &zip[3..]);
+            let postal = match rng.below(4) {
+                0 => dashed,
+                1 => zip.to_string(),
+                2 => full_width(&dashed),
+                _ => format!("〒{dashed}"),
+            };
+            rows.push((birth, sex.to_string(), postal, diags[rng.below(3)].to_string()));
+        }
+    }
+    rng.shuffle(&mut rows);
+    for (i, (birth, sex, postal, diag)) in rows.iter().enumerate() {
+        let id = format!("M{:06}", 100_003 + 7 * i);
+        let name = format!("{} {}", rng.pick(&surnames), rng.pick(&given));
+        let phone = format!("090-{}-{}", rng.digits(4), rng.digits(4));
+        t.push(&[
+            Some(&id),
+            Some(&name),
+            Some(&phone),
+            Some(birth),
+            Some(sex),
+            Some(postal),
+            Some(diag),
+        ]);
+    }
+    t.write_csv(&d.join("members.csv"));
+    // The forms the brief names must be present in the fixture.
+    let csv = std::fs::read_to_string(d.join("members.csv")).unwrap();
+    for form in [
+        "昭和60年1月2日",
+        "1985-01-02",
+        "100-0001",
+        "1000001",
+        "１００－０００１",
+        "平成元年4月1日",
+    ] {
+        assert!(csv.contains(form), "fixture lacks {form}");
+    }
+
+    let report = risk_json(d, &["members.csv"]);
+    let a = only(&report);
+    let qis = qi_columns(a);
+    for id in ["会員ID", "氏名", "電話番号"] {
+        assert!(
+            !qis.contains(id),
+            "direct identifier {id} must not be a quasi-identifier: {qis:?}"
+        );
+    }
+    assert_eq!(
+        qis,
+        set(&["生年月日", "性別", "郵便番号"]),
+        "detected quasi-identifiers"
+    );
+    let birth = a["quasi_identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["column"] == "生年月日")
+        .unwrap();
+    assert_eq!(birth["semantic_type"], "birth_date", "{birth}");
+    assert_eq!(birth["source"], "members.csv", "{birth}");
+    assert!(
+        sensitive(a).contains("病名"),
+        "病名 is a sensitive attribute (要配慮個人情報): {a:#}"
+    );
+    // Normalised values collapse: one class per logical tuple.
+    let sizes: Vec<usize> = people.iter().map(|p| p.3).collect();
+    let n: usize = sizes.iter().sum();
+    assert_eq!(a["counts"]["records"], n as u64);
+    assert_eq!(
+        a["counts"]["equivalence_classes"],
+        people.len() as u64,
+        "和暦/西暦 dates and postal forms must collapse into one class per person tuple: {a:#}"
+    );
+    assert_eq!(a["k_anonymity"]["k"], 1);
+    assert_eq!(a["uniqueness"]["sample_uniques"], 3);
+    let at_risk: usize = sizes.iter().filter(|&&s| s < 5).sum();
+    close(
+        num(&a["prosecutor"]["records_at_risk"], "rar"),
+        at_risk as f64 / n as f64,
+        REL,
+        "records_at_risk",
+    );
+    close(
+        num(&a["prosecutor"]["average"], "average"),
+        people.len() as f64 / n as f64,
+        REL,
+        "average",
+    );
+    // The explicit form of the same assessment gives the same numbers.
+    let explicit = risk_json(
+        d,
+        &["--qi", "生年月日,性別,郵便番号", "--sensitive", "病名", "members.csv"],
+    );
+    let e = only(&explicit);
+    for f in [
+        "counts",
+        "k_anonymity",
+        "prosecutor",
+        "class_size_histogram",
+        "l_diversity",
+    ] {
+        assert_eq!(a[f], e[f], "{f}: detected and explicit QIs differ");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pycanon as an oracle where its definitions agree with ARX's (reident.md §5)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn pycanon_agrees_where_definitions_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(0x5EED_0008);
+    // Null-free (pycanon drops rows with a null QI), two sensitive attributes.
+    let cases = [
+        (
+            vec![
+                Col("qa", 4, 0.3, 0.0),
+                Col("qb", 5, 0.0, 0.0),
+                Col("sx", 3, 0.0, 0.0),
+                Col("sy", 6, 1.0, 0.0),
+            ],
+            400,
+        ),
+        (
+            vec![
+                Col("qa", 9, 1.2, 0.0),
+                Col("qb", 4, 0.5, 0.0),
+                Col("sx", 2, 0.0, 0.0),
+                Col("sy", 5, 0.0, 0.0),
+            ],
+            300,
+        ),
+    ];
+    let required = std::env::var("APPISCAN_REQUIRE_PYCANON").is_ok_and(|v| v == "1");
+    for (i, (cols, n)) in cases.into_iter().enumerate() {
+        let name = format!("pc{i}.csv");
+        random_table(&mut rng, n, &cols).write_csv(&d.join(&name));
+        let p = run_py(d, "pycanon_check.py", &["--qi", "qa,qb", "--sensitive", "sx,sy", &name]);
+        if p["available"] != true {
+            assert!(
+                !required,
+                "APPISCAN_REQUIRE_PYCANON=1 but pycanon cannot be imported by {}: {}",
+                python(),
+                p["error"]
+            );
+            eprintln!("skipped: pycanon not installed ({}: {})", python(), p["error"]);
+            return;
+        }
+        let a = assess_and_compare(d, &name, "qa,qb", "sx,sy", "0.2", None);
+        let ctx = format!("{name} vs pycanon {}", p["version"]);
+        assert_eq!(a["k_anonymity"]["k"], p["k"], "{ctx}: k");
+        assert_eq!(
+            a["counts"]["equivalence_classes"], p["equivalence_classes"],
+            "{ctx}: classes"
+        );
+        close(
+            num(&a["prosecutor"]["highest"], "highest"),
+            num(&p["max_rir"], "max_rir"),
+            REL,
+            &ctx,
+        );
+        for sa in ["sx", "sy"] {
+            assert_eq!(
+                a["l_diversity"][sa]["distinct_l"], p["l_diversity"][sa],
+                "{ctx}: distinct l of {sa}"
+            );
+            // pycanon floors exp(H); exp(ln 2) may land a hair below 2, so allow the floor of either
+            // side of the engine's value at 1e-9.
+            let e = num(&a["l_diversity"][sa]["entropy_l"], "entropy_l");
+            let want = int(&p["entropy_l_diversity"][sa], "pycanon");
+            let lo = (e * (1.0 - REL)).floor() as u64;
+            let hi = (e * (1.0 + REL)).floor() as u64;
+            assert!(
+                lo == want || hi == want,
+                "{ctx}: entropy l of {sa}: engine {e}, pycanon (floored) {want}"
+            );
+        }
+        // pycanon's average_rir averages 1/|EC| over classes; ARX's average is |J|/n (reident.md §5,
+        // caveat 2): they must differ unless all classes have one size.
+        let (k, classes) = (
+            int(&a["k_anonymity"]["k"], "k"),
+            int(&a["counts"]["equivalence_classes"], "classes"),
+        );
+        if k * classes != n as u64 {
+            let avg = num(&a["prosecutor"]["average"], "average");
+            assert!(
+                (avg - num(&p["average_rir"], "average_rir")).abs() > 1e-12,
+                "{ctx}: average is ARX's |J|/n"
+            );
+        }
+    }
+}
