@@ -77,6 +77,31 @@ impl Hasher {
     }
 }
 
+/// Remembers the hash of each raw value's normalised form (normalising 和暦 dates and NFKC is the
+/// costly part of a row), up to [`Memo::CAP`] raw values per column.
+#[derive(Default)]
+pub struct Memo {
+    map: std::collections::HashMap<u64, (Box<str>, u64), super::count::Fast>,
+}
+
+impl Memo {
+    pub const CAP: usize = 200_000;
+
+    pub fn get(&mut self, raw: &str, compute: impl FnOnce() -> u64) -> u64 {
+        let key = XxHash3_64::oneshot(raw.as_bytes());
+        if let Some((r, h)) = self.map.get(&key)
+            && **r == *raw
+        {
+            return *h;
+        }
+        let h = compute();
+        if self.map.len() < Self::CAP {
+            self.map.insert(key, (raw.into(), h));
+        }
+        h
+    }
+}
+
 pub struct Engine {
     scopes: Vec<Vec<usize>>,
     counter: Counter,

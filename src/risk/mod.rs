@@ -254,13 +254,21 @@ fn table_pass(args: &RiskArgs, path: &str, hasher: Hasher) -> anyhow::Result<Tab
         .collect();
     let mut qi = vec![0u64; plan.qi.len()];
     let mut sa = vec![0u64; plan.sa.len()];
+    let mut memo: Vec<engine::Memo> = (0..plan.qi.len() + plan.sa.len()).map(|_| Default::default()).collect();
     let mut add = |row: &read::Row, eng: &mut Engine| -> anyhow::Result<()> {
         let cell = |i: usize| row.get(i).and_then(|c| c.as_deref());
         for (k, &c) in plan.qi.iter().enumerate() {
-            qi[k] = hasher.value(&plan.columns[c], cell(c));
+            let col = &plan.columns[c];
+            qi[k] = match cell(c) {
+                Some(v) => memo[k].get(v, || hasher.value(col, Some(v))),
+                None => hasher.value(col, None),
+            };
         }
         for (k, &c) in plan.sa.iter().enumerate() {
-            sa[k] = hasher.text(cell(c));
+            sa[k] = match cell(c) {
+                Some(v) => memo[plan.qi.len() + k].get(v, || hasher.text(Some(v))),
+                None => hasher.text(None),
+            };
         }
         for (c, s) in sketches.iter_mut() {
             if let Some(v) = cell(*c).filter(|v| !v.trim().is_empty()) {
