@@ -785,6 +785,22 @@ fn threshold_boundary_is_strict() {
         REL,
         "t = 1/3, size 3",
     );
+    // t = 0.1 and t = 0.05: sizes 10 and 20 sit exactly on them.
+    classes_table(&[10, 9, 20, 19]).write_csv(&dir.path().join("b4.csv"));
+    let a = assess_and_compare(dir.path(), "b4.csv", "qa", "sx", "0.1", None);
+    close(
+        num(&a["prosecutor"]["records_at_risk"], "rar"),
+        9.0 / 58.0,
+        REL,
+        "t = 0.1, size 10",
+    );
+    let a = assess_and_compare(dir.path(), "b4.csv", "qa", "sx", "0.05", None);
+    close(
+        num(&a["prosecutor"]["records_at_risk"], "rar"),
+        38.0 / 58.0,
+        REL,
+        "t = 0.05, size 20",
+    );
     // t = 0.25 with size 4: not at risk; size 3: at risk.
     let a = assess_and_compare(dir.path(), "b3.csv", "qa", "sx", "0.25", None);
     close(
@@ -1023,6 +1039,87 @@ fn join_on_a_shared_key_makes_every_record_unique() {
     assert!(all.iter().all(|a| a["scope"]["kind"] == "table"));
 }
 
+/// The same attack with detection only: Japanese headers, 会員ID as the shared key, no option.
+#[test]
+fn detected_join_on_a_member_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(0x5EED_000B);
+    let zips = [
+        "1000001", "1500042", "5300001", "8100001", "0600000", "9000014", "2310001", "4600002", "7300011", "3300063",
+        "2600013", "9800811", "4200853", "6500001", "7000903", "7600017", "8900053", "9000004", "0100001", "0300801",
+    ];
+    let mut a = Table::new(&["会員ID", "生年月日", "性別"]);
+    let mut b = Table::new(&["会員ID", "郵便番号", "病名"]);
+    // Member i: birth date i / 2 (pairs), postal code i % 20 (pairs i, i + 20): unique only when joined.
+    let mut order: Vec<usize> = (0..40).collect();
+    rng.shuffle(&mut order);
+    for &i in &order {
+        let id = format!("M{:05}", 1000 + 7 * i);
+        let birth = format!("1980-01-{:02}", i / 2 + 1);
+        a.push(&[Some(&id), Some(&birth), Some("男")]);
+    }
+    rng.shuffle(&mut order);
+    for &i in &order {
+        let id = format!("M{:05}", 1000 + 7 * i);
+        let z = zips[i % 20];
+        let zip = format!("{}-{}", &z[..3], &z[3..]);
+        b.push(&[Some(&id), Some(&zip), Some(rng.pick(&["高血圧", "糖尿病"]))]);
+    }
+    a.write_csv(&d.join("会員.csv"));
+    b.write_csv(&d.join("健診.csv"));
+    let report = risk_json(d, &["会員.csv", "健診.csv"]);
+    let all = report["assessments"].as_array().unwrap();
+    assert_eq!(all.len(), 3, "two tables and their join: {report:#}");
+    for t in all.iter().filter(|a| a["scope"]["kind"] == "table") {
+        assert_eq!(t["k_anonymity"]["k"], 2, "each table alone is 2-anonymous: {t:#}");
+        assert!(!qi_columns(t).contains("会員ID"), "the key is not a QI: {t:#}");
+    }
+    let j = all
+        .iter()
+        .find(|a| a["scope"]["kind"] == "join")
+        .expect("a join assessment");
+    let pair: BTreeSet<String> = j["scope"]["join_keys"][0]
+        .as_array()
+        .unwrap_or_else(|| panic!("join_keys: {j:#}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(pair, set(&["会員.csv:会員ID", "健診.csv:会員ID"]));
+    assert_eq!(qi_columns(j), set(&["生年月日", "性別", "郵便番号"]), "join QIs");
+    assert_eq!(j["counts"]["records"], 40);
+    assert_eq!(
+        j["uniqueness"]["sample_uniques"], 40,
+        "every member is unique once joined"
+    );
+    close(
+        num(&j["prosecutor"]["records_at_risk"], "rar"),
+        1.0,
+        REL,
+        "join records_at_risk",
+    );
+}
+
+/// No shared key (only a two-valued column in common): no join is assessed (reident.md §6.3: a key
+/// needs a near-unique column, not sex).
+#[test]
+fn no_join_without_a_shared_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(0x5EED_000C);
+    let a = random_table(&mut rng, 60, &[Col("sex", 2, 0.0, 0.0), Col("qa", 5, 0.0, 0.0)]);
+    let b = random_table(&mut rng, 60, &[Col("sex", 2, 0.0, 0.0), Col("qb", 4, 0.0, 0.0)]);
+    a.write_csv(&d.join("a.csv"));
+    b.write_csv(&d.join("b.csv"));
+    let report = risk_json(d, &["--qi", "sex,qa,qb", "a.csv", "b.csv"]);
+    let all = report["assessments"].as_array().unwrap();
+    assert!(
+        all.iter().all(|a| a["scope"]["kind"] == "table"),
+        "no key, no join: {report:#}"
+    );
+    assert_eq!(all.len(), 2);
+}
+
 // ---------------------------------------------------------------------------------------------
 // (d) Population uniqueness on a larger random table
 // ---------------------------------------------------------------------------------------------
@@ -1220,7 +1317,7 @@ fn raw_values_of_small_classes_are_never_printed() {
     t.write_csv(&d.join("small.csv"));
     t.write_jsonl(&d.join("small.jsonl"));
     for file in ["small.csv", "small.jsonl"] {
-        for format in ["text", "json"] {
+        for format in ["text", "json", "html"] {
             let out = appiscan(
                 d,
                 &[
@@ -1332,16 +1429,30 @@ fn quoted_cells_bom_and_crlf() {
 // Detection of QIs and normalisation of their values (no --qi, no --sensitive)
 // ---------------------------------------------------------------------------------------------
 
-/// 和暦 of a date in the middle of the 昭和 (1926-12-25..1989-01-07) or 平成 (1989-01-08..2019-04-30)
-/// era; year 1 is written 元年.
-fn wareki(y: u32, m: u32, d: u32) -> String {
-    let (era, ey) = if (y, m, d) >= (1989, 1, 8) {
-        ("平成", y - 1988)
+/// The 和暦 era of a date (昭和 from 1926-12-25, 平成 from 1989-01-08, 令和 from 2019-05-01), as
+/// (kanji name, initial, year of the era).
+fn era(y: u32, m: u32, d: u32) -> (&'static str, char, u32) {
+    if (y, m, d) >= (2019, 5, 1) {
+        ("令和", 'R', y - 2018)
+    } else if (y, m, d) >= (1989, 1, 8) {
+        ("平成", 'H', y - 1988)
     } else {
-        ("昭和", y - 1925)
-    };
+        assert!((y, m, d) >= (1926, 12, 25));
+        ("昭和", 'S', y - 1925)
+    }
+}
+
+/// `昭和60年1月2日`; year 1 of an era is written 元年.
+fn wareki(y: u32, m: u32, d: u32) -> String {
+    let (name, _, ey) = era(y, m, d);
     let ey = if ey == 1 { "元".to_string() } else { ey.to_string() };
-    format!("{era}{ey}年{m}月{d}日")
+    format!("{name}{ey}年{m}月{d}日")
+}
+
+/// `S60.1.2`
+fn wareki_short(y: u32, m: u32, d: u32) -> String {
+    let (_, initial, ey) = era(y, m, d);
+    format!("{initial}{ey}.{m}.{d}")
 }
 
 fn full_width(s: &str) -> String {
@@ -1360,7 +1471,12 @@ fn detection_keeps_direct_identifiers_out_and_normalises_qi_values() {
     let d = dir.path();
     let mut rng = Rng::new(0x5EED_0007);
     // Logical (birth date, sex, postal code) tuples and how many people share each.
-    let people: [((u32, u32, u32), &str, &str, usize); 9] = [
+    // Era boundaries: 1989-01-07 is 昭和64年, 1989-01-08 平成元年, 2019-05-01 令和元年 (distinct days).
+    let people: [((u32, u32, u32), &str, &str, usize); 13] = [
+        ((1989, 1, 7), "女", "1000001", 3),
+        ((1989, 1, 8), "女", "1000001", 2),
+        ((2019, 4, 30), "男", "1000001", 2),
+        ((2019, 5, 1), "男", "1000001", 1),
         ((1985, 1, 2), "男", "1000001", 6),
         ((1985, 1, 2), "女", "1000001", 5),
         ((1985, 1, 2), "男", "1500042", 1),
@@ -1377,17 +1493,27 @@ fn detection_keeps_direct_identifiers_out_and_normalises_qi_values() {
     let mut t = Table::new(&["会員ID", "氏名", "電話番号", "生年月日", "性別", "郵便番号", "病名"]);
     let mut rows = Vec::new();
     for ((y, m, dd), sex, zip, count) in people {
-        for _ in 0..count {
-            let birth = match rng.below(4) {
+        for copy in 0..count {
+            // The first of each tuple in 和暦, the second in ISO form, then any form.
+            let form = match copy {
+                0 => 5,
+                1 => 0,
+                _ => rng.below(7),
+            };
+            let birth = match form {
                 0 => format!("{y:04}-{m:02}-{dd:02}"),
-                1 => format!("{y:04}/{m:02}/{dd:02}"),
+                1 => format!("{y:04}/{m}/{dd}"),
+                2 => format!("{y}年{m}月{dd}日"),
+                3 => full_width(&format!("{y:04}-{m:02}-{dd:02}")),
+                4 => wareki_short(y, m, dd),
                 _ => wareki(y, m, dd),
             };
             let dashed = format!("{}-{}", &zip[..3], &zip[3..]);
-            let postal = match rng.below(4) {
+            let postal = match rng.below(5) {
                 0 => dashed,
                 1 => zip.to_string(),
                 2 => full_width(&dashed),
+                3 => full_width(zip),
                 _ => format!("〒{dashed}"),
             };
             rows.push((birth, sex.to_string(), postal, diags[rng.below(3)].to_string()));
@@ -1418,6 +1544,9 @@ fn detection_keeps_direct_identifiers_out_and_normalises_qi_values() {
         "1000001",
         "１００－０００１",
         "平成元年4月1日",
+        "昭和64年1月7日",
+        "平成元年1月8日",
+        "令和元年5月1日",
     ] {
         assert!(csv.contains(form), "fixture lacks {form}");
     }
@@ -1458,7 +1587,10 @@ fn detection_keeps_direct_identifiers_out_and_normalises_qi_values() {
         "和暦/西暦 dates and postal forms must collapse into one class per person tuple: {a:#}"
     );
     assert_eq!(a["k_anonymity"]["k"], 1);
-    assert_eq!(a["uniqueness"]["sample_uniques"], 3);
+    assert_eq!(
+        a["uniqueness"]["sample_uniques"],
+        sizes.iter().filter(|&&s| s == 1).count() as u64
+    );
     let at_risk: usize = sizes.iter().filter(|&&s| s < 5).sum();
     close(
         num(&a["prosecutor"]["records_at_risk"], "rar"),

@@ -262,7 +262,10 @@ def pitman(hist, n, J, N):
         return None, theta, alpha
     if alpha == 0:
         return None, theta, alpha
-    u = math.exp(math.lgamma(theta + 1) - math.lgamma(theta + alpha) + alpha * math.log(N))
+    try:
+        u = math.exp(math.lgamma(theta + 1) - math.lgamma(theta + alpha) + alpha * math.log(N))
+    except (OverflowError, ValueError):
+        return None, theta, alpha
     if not (0 <= u <= N) or not math.isfinite(u):
         return None, theta, alpha
     return u, theta, alpha
