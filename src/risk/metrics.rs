@@ -163,7 +163,7 @@ fn sum_to(count: u64, mut g: impl FnMut(f64) -> f64) -> f64 {
 
 fn digamma(mut x: f64) -> f64 {
     let mut r = 0.0;
-    while x < 6.0 {
+    while x < 20.0 {
         r -= 1.0 / x;
         x += 1.0;
     }
@@ -173,7 +173,7 @@ fn digamma(mut x: f64) -> f64 {
 
 fn trigamma(mut x: f64) -> f64 {
     let mut r = 0.0;
-    while x < 6.0 {
+    while x < 20.0 {
         r += 1.0 / (x * x);
         x += 1.0;
     }
@@ -224,6 +224,16 @@ pub fn pitman(h: &SizeHist, big_n: f64) -> Option<f64> {
     let eval = |theta: f64, alpha: f64| {
         let (mut a1, mut a2, mut b1, mut b2, mut b3) = (0.0, 0.0, 0.0, 0.0, 0.0);
         let mut i = 1u64;
+        if j > 2_000_000 && alpha > 1e-3 {
+            // Closed forms through ψ and ψ′ (x = θ/α): Σ 1/(θ+iα) = (ψ(x+J) − ψ(x+1))/α, etc.
+            let x = theta / alpha;
+            a1 = (digamma(x + jf) - digamma(x + 1.0)) / alpha;
+            b1 = (trigamma(x + 1.0) - trigamma(x + jf)) / (alpha * alpha);
+            a2 = ((jf - 1.0) - theta * a1) / alpha;
+            b2 = (a1 - theta * b1) / alpha;
+            b3 = ((jf - 1.0) - 2.0 * theta * a1 + theta * theta * b1) / (alpha * alpha);
+            i = j;
+        }
         while i < j {
             let fi = i as f64;
             let d = 1.0 / (theta + fi * alpha);
@@ -413,5 +423,16 @@ mod tests {
         assert!(d.model == "zayatz" || d.model == "snb");
         assert_eq!(population(&hist(&[(2, 10)]), 1e6).unwrap().uniques, 0.0);
         assert!(population(&h, 10.0).is_none());
+    }
+
+    #[test]
+    fn digamma_and_trigamma() {
+        // ψ(1) = −γ, ψ′(1) = π²/6; ψ(x+1) = ψ(x) + 1/x.
+        assert!((digamma(1.0) + 0.577_215_664_901_532_9).abs() < 1e-13);
+        assert!((trigamma(1.0) - std::f64::consts::PI.powi(2) / 6.0).abs() < 1e-13);
+        assert!((digamma(1e6 + 1.0) - digamma(1e6) - 1e-6).abs() < 1e-13);
+        let direct: f64 = (1..1000).map(|i| 1.0 / (2.5 + i as f64 * 0.7)).sum();
+        let x = 2.5 / 0.7;
+        assert!(((digamma(x + 1000.0) - digamma(x + 1.0)) / 0.7 - direct).abs() < 1e-12);
     }
 }

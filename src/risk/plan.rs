@@ -154,6 +154,12 @@ pub fn plan(source: &str, mut columns: Vec<ColumnInfo>, qi: Option<&[String]>, s
             columns[i].evidence.insert(0, "option".into());
         }
     }
+    // One canonical order (by name), whatever the column order of the file or of the options:
+    // class hashes depend on it, and parts of one table must line up.
+    let mut qi_idx = qi_idx;
+    qi_idx.sort_by(|&a, &b| columns[a].name.cmp(&columns[b].name));
+    let mut sa = sa;
+    sa.sort_by(|&a, &b| columns[a].name.cmp(&columns[b].name));
     let direct = (0..columns.len())
         .filter(|&i| columns[i].role == Some(Role::Direct) && !qi_idx.contains(&i) && !sa.contains(&i))
         .collect();
@@ -194,7 +200,7 @@ mod tests {
         let cols = detect(&header, &sample);
         let p = plan("t.csv", cols, None, None);
         let names = |ix: &[usize]| ix.iter().map(|&i| header[i].clone()).collect::<Vec<_>>();
-        assert_eq!(names(&p.qi), ["生年月日", "性別", "郵便番号", "x"]);
+        assert_eq!(names(&p.qi), ["x", "性別", "生年月日", "郵便番号"]);
         assert_eq!(names(&p.direct), ["氏名"]);
         assert_eq!(names(&p.keys), ["会員ID"]);
         assert_eq!(names(&p.sa), ["病名"]);
@@ -204,7 +210,7 @@ mod tests {
         assert!(p.columns[3].sex_codes);
         let q = vec!["性別".to_string(), "memo".to_string()];
         let p = plan("t.csv", detect(&header, &sample), Some(&q), None);
-        assert_eq!(names(&p.qi), ["性別", "memo"]);
+        assert_eq!(names(&p.qi), ["memo", "性別"]);
         assert_eq!(p.columns[6].semantic, "user");
     }
 }
