@@ -1220,6 +1220,7 @@ fn metric_fields(a: &Value) -> Value {
         "l_diversity",
         "sensitive_attributes",
         "severity",
+        "riskiest_subsets",
     ] {
         m.insert(f.into(), a[f].clone());
     }
@@ -1344,6 +1345,120 @@ fn parts_in_different_formats_and_column_orders_merge_like_one_table() {
         .write_tsv(&d.join(names[1]));
     parts[2].write_jsonl(&d.join(names[2]));
     split_merge(d, &names, "whole.csv", "mixed");
+}
+
+/// Runs `appiscan risk ARGS` in `dir` with `APPISCAN_HASH_KEY=key`; returns the exit code and stderr.
+fn risk_keyed(dir: &Path, key: &str, args: &[&str]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appiscan"));
+    cmd.current_dir(dir).arg("risk").args(args);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("APPISCAN_") {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.env("APPISCAN_HASH_KEY", key).output().expect("run appiscan");
+    (out.status.code(), text(&out.stderr))
+}
+
+/// Count files keyed with `APPISCAN_HASH_KEY` (README: the same key for every part) merge like
+/// unkeyed ones; parts counted with different keys (or one without) cannot line up and are refused.
+#[test]
+fn keyed_count_files_merge_only_with_the_same_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(0x5EED_000D);
+    let whole = split_table(&mut rng);
+    whole.write_csv(&d.join("whole.csv"));
+    let parts = whole.split(&mut rng, 2);
+    parts[0].write_csv(&d.join("k0.csv"));
+    parts[1].write_csv(&d.join("k1.csv"));
+    let (qi, sa) = ("age,sex,pref,job", "diag");
+    for (part, key, out) in [
+        ("k0.csv", "synthetic-key-1", "k0.a"),
+        ("k1.csv", "synthetic-key-1", "k1.a"),
+        ("k1.csv", "synthetic-key-2", "k1.b"),
+    ] {
+        let (code, err) = risk_keyed(d, key, &["--qi", qi, "--sensitive", sa, "--emit-counts", out, part]);
+        assert_eq!(code, Some(0), "{part}: {err}");
+    }
+    let out = appiscan(
+        d,
+        &[
+            "risk",
+            "--qi",
+            qi,
+            "--sensitive",
+            sa,
+            "--emit-counts",
+            "k1.none",
+            "k1.csv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let merged = risk_json(d, &["--from-counts", "k0.a", "k1.a"]);
+    let w = risk_json(d, &["--qi", qi, "--sensitive", sa, "whole.csv"]);
+    assert_eq!(
+        metric_fields(only(&merged)),
+        metric_fields(only(&w)),
+        "same key: merged = whole"
+    );
+    for other in ["k1.b", "k1.none"] {
+        let out = appiscan(d, &["risk", "-f", "json", "--from-counts", "k0.a", other]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "parts hashed with different keys must be refused, not merged into wrong classes: {}",
+            text(&out.stdout)
+        );
+    }
+}
+
+/// `-o FILE` writes the same report; a JSON array of objects reads like JSON Lines (README).
+#[test]
+fn output_file_and_json_array_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(0x5EED_000E);
+    let t = random_table(
+        &mut rng,
+        300,
+        &[Col("qa", 6, 1.0, 0.1), Col("qb", 4, 0.0, 0.0), Col("sx", 3, 0.0, 0.1)],
+    );
+    t.write_jsonl(&d.join("t.jsonl"));
+    let lines = std::fs::read_to_string(d.join("t.jsonl")).unwrap();
+    let array = format!("[{}]", lines.lines().collect::<Vec<_>>().join(",\n"));
+    std::fs::write(d.join("t.json"), array).unwrap();
+    let a = risk_json(d, &["--qi", "qa,qb", "--sensitive", "sx", "t.jsonl"]);
+    let b = risk_json(d, &["--qi", "qa,qb", "--sensitive", "sx", "t.json"]);
+    assert_eq!(
+        metric_fields(only(&a)),
+        metric_fields(only(&b)),
+        "JSON array = JSON Lines"
+    );
+    let r = reference(d, &["--qi", "qa,qb", "--sensitive", "sx", "t.jsonl"]);
+    check_metrics(only(&b), &r, "t.json");
+    let out = appiscan(
+        d,
+        &[
+            "risk",
+            "-f",
+            "json",
+            "-o",
+            "report.json",
+            "--qi",
+            "qa,qb",
+            "--sensitive",
+            "sx",
+            "t.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(d.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        metric_fields(only(&written)),
+        metric_fields(only(&a)),
+        "-o FILE holds the report"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1572,6 +1687,14 @@ fn detection_keeps_direct_identifiers_out_and_normalises_qi_values() {
                 2 => full_width(&dashed),
                 3 => full_width(zip),
                 _ => format!("〒{dashed}"),
+            };
+            // Sex words as the README's normalisation lists them (男/男性/M, 女/女性/F).
+            let sex = match (sex, rng.below(3)) {
+                ("男", 1) => "男性",
+                ("男", 2) => "M",
+                ("女", 1) => "女性",
+                ("女", 2) => "F",
+                (s, _) => s,
             };
             rows.push((birth, sex.to_string(), postal, diags[rng.below(3)].to_string()));
         }
