@@ -642,6 +642,50 @@ fn random_tables_match_the_reference() {
     }
 }
 
+/// Seeded random shapes: 1–4 QIs of 2–80 values with skewed weights and missing cells, several
+/// thresholds and populations (sampling fractions from 1e-6 to 0.5), in CSV or JSONL.
+#[test]
+fn random_sweep_against_the_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(0x5EED_0010);
+    const NAMES: [&str; 4] = ["qa", "qb", "qc", "qd"];
+    for case in 0..14 {
+        let n = rng.pick(&[40usize, 150, 600, 1500]);
+        let nq = rng.range(1, 4);
+        let mut cols: Vec<Col> = (0..nq)
+            .map(|i| {
+                Col(
+                    NAMES[i],
+                    rng.pick(&[2usize, 3, 5, 10, 30, 80]),
+                    rng.pick(&[0.0, 0.5, 1.0, 1.5]),
+                    rng.pick(&[0.0, 0.0, 0.1]),
+                )
+            })
+            .collect();
+        cols.push(Col("sx", rng.pick(&[1usize, 2, 4]), 0.5, 0.05));
+        let t = random_table(&mut rng, n, &cols);
+        let name = if rng.chance(0.5) {
+            format!("s{case}.csv")
+        } else {
+            format!("s{case}.jsonl")
+        };
+        if name.ends_with(".csv") {
+            t.write_csv(&dir.path().join(&name));
+        } else {
+            t.write_jsonl(&dir.path().join(&name));
+        }
+        let threshold = rng.pick(&["0.2", "0.1", "0.5", "0.05", "0.3333333333333333"]);
+        let pop = match rng.below(5) {
+            0 => None,
+            1 => Some(2 * n as u64),
+            2 => Some(11 * n as u64),
+            3 => Some(100 * n as u64),
+            _ => Some(100_000_000),
+        };
+        assess_and_compare(dir.path(), &name, &NAMES[..nq].join(","), "sx", threshold, pop);
+    }
+}
+
 #[test]
 fn tsv_and_jsonl_tables_match_the_reference() {
     let dir = tempfile::tempdir().unwrap();
@@ -1019,6 +1063,43 @@ fn join_on_a_shared_key_makes_every_record_unique() {
         let sa = if file == "a.csv" { "sx" } else { "" };
         let r = reference(dir.path(), &["--qi", qi, "--sensitive", sa, file]);
         check_metrics(t, &r, file);
+    }
+    // `join_uplift` (README extension): each table's numbers and the joined ones, as assessed.
+    if let Some(up) = j.get("join_uplift") {
+        let joined = &up["joined"];
+        assert_eq!(joined["k"], j["k_anonymity"]["k"], "uplift joined k");
+        assert_eq!(joined["records"], j["counts"]["records"], "uplift joined records");
+        for f in ["records_at_risk", "sample_unique_fraction"] {
+            let want = if f == "records_at_risk" {
+                &j["prosecutor"][f]
+            } else {
+                &j["uniqueness"][f]
+            };
+            close(num(&joined[f], f), num(want, f), REL, &format!("uplift joined {f}"));
+        }
+        let ups = up["tables"].as_array().expect("uplift tables");
+        assert_eq!(ups.len(), 2, "{up}");
+        let mut sufs = Vec::new();
+        for u in ups {
+            let t = tables
+                .iter()
+                .find(|t| src(t)[0] == u["source"])
+                .unwrap_or_else(|| panic!("{u}"));
+            assert_eq!(u["k"], t["k_anonymity"]["k"], "uplift {u}");
+            assert_eq!(u["records"], t["counts"]["records"], "uplift {u}");
+            close(
+                num(&u["records_at_risk"], "rar"),
+                num(&t["prosecutor"]["records_at_risk"], "rar"),
+                REL,
+                "uplift",
+            );
+            sufs.push(num(&u["sample_unique_fraction"], "suf"));
+        }
+        let inc = num(&up["sample_unique_fraction_increase"], "increase");
+        assert!(
+            (inc - (1.0 - sufs.iter().cloned().fold(0.0, f64::max))).abs() < 1e-12,
+            "tables 0 % unique, joined 100 %: increase {inc}"
+        );
     }
     // --join none: the tables only.
     let report = risk_json(
