@@ -1526,6 +1526,58 @@ fn keyed_count_files_merge_only_with_the_same_key() {
     }
 }
 
+/// A tiny counting budget (`APPISCAN_RISK_MEMORY`, README "Scale": the maps are written to partition
+/// files when full; the smallest map holds 896 keys) must give the very same report as the default:
+/// the 5,000-row table has over 4,000 classes in its full QI set alone, so it spills many times.
+#[test]
+fn spilling_to_disk_gives_the_same_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = Rng::new(0x5EED_000F);
+    population_table(&mut rng, 5000).write_csv(&d.join("pop.csv"));
+    join_fixture(d, &mut rng);
+    for args in [
+        &[
+            "--qi",
+            "age,sex,pref,job",
+            "--sensitive",
+            "diag",
+            "--population",
+            "1000000",
+            "pop.csv",
+        ][..],
+        &["--qi", "area,age_band,plan", "--sensitive", "sx", "a.csv", "b.csv"][..],
+    ] {
+        let full = risk_json(d, args);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_appiscan"));
+        cmd.current_dir(d).args(["risk", "-f", "json"]).args(args);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("APPISCAN_") {
+                cmd.env_remove(k);
+            }
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let out = cmd
+            .env("APPISCAN_RISK_MEMORY", "1K")
+            .env("TMPDIR", tmp.path())
+            .output()
+            .expect("run appiscan");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(left.is_empty(), "{args:?}: spill files left in $TMPDIR: {left:?}");
+        let small: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(small, full, "{args:?}: a spilled count differs from the in-memory one");
+    }
+    let r = reference(d, &["--qi", "age,sex,pref,job", "--sensitive", "diag", "pop.csv"]);
+    assert!(
+        int(&r["equivalence_classes"], "ref") > 896,
+        "fixture: must exceed the smallest map"
+    );
+}
+
 /// `-o FILE` writes the same report; a JSON array of objects reads like JSON Lines (README).
 #[test]
 fn output_file_and_json_array_input() {
