@@ -1027,6 +1027,10 @@ fn join_on_a_shared_key_makes_every_record_unique() {
         "join_keys: {keys}"
     );
     assert_eq!(qi_columns(j), set(&["area", "age_band", "plan"]), "join QIs");
+    for q in j["quasi_identifiers"].as_array().unwrap() {
+        let want = if q["column"] == "plan" { "b.csv" } else { "a.csv" };
+        assert_eq!(q["source"], want, "QI source in the join: {q}");
+    }
     // 100 % unique once joined.
     assert_eq!(j["counts"]["records"], 64);
     assert_eq!(j["uniqueness"]["sample_uniques"], 64, "every joined record is unique");
