@@ -21,7 +21,11 @@ pub const SKETCH: usize = 4096;
 const JOIN_PARTITIONS: usize = 64;
 
 pub fn key_hash(seed: u64, raw: &str) -> u64 {
-    XxHash3_64::oneshot_with_seed(seed ^ 0x6a6f_696e, super::normalize::text(raw).as_bytes())
+    let seed = seed ^ 0x6a6f_696e;
+    match super::normalize::text_unchanged(raw) {
+        Some(v) => XxHash3_64::oneshot_with_seed(seed, v.as_bytes()),
+        None => XxHash3_64::oneshot_with_seed(seed, super::normalize::text(raw).as_bytes()),
+    }
 }
 
 /// The smallest [`SKETCH`] hashes of a column's values, and how many values it had.

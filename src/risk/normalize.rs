@@ -23,6 +23,14 @@ fn is_hyphen(c: char) -> bool {
     )
 }
 
+/// The value when [`text`] would return it unchanged (printable ASCII without upper case or
+/// spaces), so that it need not be copied.
+pub fn text_unchanged(raw: &str) -> Option<&str> {
+    raw.bytes()
+        .all(|b| b.is_ascii_graphic() && !b.is_ascii_uppercase())
+        .then_some(raw)
+}
+
 /// NFKC, trimmed, runs of white space as one space, lower case.
 pub fn text(raw: &str) -> String {
     let t = nfkc(raw);
@@ -380,6 +388,11 @@ mod tests {
         assert!(is_age_band("20代"));
         assert!(!is_age_band("20"));
         assert_eq!(text("  Tokyo   Met "), "tokyo met");
+        for v in ["cid00017", "a-b_c", "x@y.jp"] {
+            assert_eq!(text_unchanged(v), Some(text(v).as_str()));
+        }
+        assert_eq!(text_unchanged("Cid"), None);
+        assert_eq!(text_unchanged("a b"), None);
         assert_eq!(address("東京都 千代田区 千代田１－１"), "東京都千代田区千代田1-1");
     }
 
