@@ -162,14 +162,22 @@ fn assess(args: &RiskArgs) -> anyhow::Result<Vec<Assessment>> {
     }
     let (seed, _) = seed();
     let hasher = Hasher::new(seed);
+    // A misspelt column is an error before any table is read in full.
+    if args.qi.is_some() || args.sensitive.is_some() {
+        let mut headers = Vec::new();
+        for path in &args.tables {
+            let (_, _, plan) = open_planned(args, path)?;
+            headers.extend(plan.columns.into_iter().map(|c| c.name));
+        }
+        for name in args.qi.iter().flatten().chain(args.sensitive.iter().flatten()) {
+            if !headers.contains(name) {
+                bail!("column {name:?} given in --qi/--sensitive is in no table");
+            }
+        }
+    }
     let mut done = Vec::new();
     for path in &args.tables {
         done.push(table_pass(args, path, hasher)?);
-    }
-    for name in args.qi.iter().flatten().chain(args.sensitive.iter().flatten()) {
-        if !done.iter().any(|t| t.plan.columns.iter().any(|c| c.name == *name)) {
-            bail!("column {name:?} given in --qi/--sensitive is in no table");
-        }
     }
     let mut out: Vec<Assessment> = done.iter().map(|t| table_assessment(args, t)).collect();
     if args.join == "auto" && done.len() > 1 {
