@@ -62,7 +62,8 @@ pub fn scan_pdf(ctx: &mut Ctx, w: &mut Worker, bytes: Vec<u8>, member: &[String]
     }
 }
 
-fn field_text(f: &Field) -> Option<String> {
+/// A Parquet value as text (None for nulls and for types without a text form).
+pub fn field_text(f: &Field) -> Option<String> {
     Some(match f {
         Field::Null => return None,
         Field::Str(s) => s.clone(),

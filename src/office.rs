@@ -128,7 +128,7 @@ pub fn column_letters(mut c: u32) -> String {
 
 /// A cell's value as text: whole floats without a fraction (an id typed as a number), dates as
 /// Excel serials.
-fn cell_text(v: &DataRef) -> String {
+pub fn cell_text(v: &DataRef) -> String {
     match v {
         DataRef::Int(i) => i.to_string(),
         DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),

@@ -94,6 +94,8 @@ pub struct Structure {
 struct CsvState {
     header: Option<Vec<String>>,
     header_done: bool,
+    /// The first row is the header whatever it looks like (tables read by `risk`).
+    force_header: bool,
     row: u64,
     in_quotes: bool,
     /// The column the next piece starts in, when a piece ended inside a row.
@@ -134,6 +136,18 @@ impl Structure {
             in_piece: HashMap::new(),
             cache: HashMap::new(),
         }
+    }
+
+    /// A CSV/TSV parser whose first row is always the header (for tables whose layout is known).
+    pub fn with_header_row(format: Format) -> Structure {
+        let mut s = Structure::new(format);
+        s.csv.force_header = true;
+        s
+    }
+
+    /// The CSV/TSV header, once read.
+    pub fn csv_header(&self) -> Option<&[String]> {
+        self.csv.header.as_deref()
     }
 
     /// Whether the text is a table or a document of keys (so text outside cells is headers
@@ -245,15 +259,16 @@ impl Structure {
                         .bytes()
                         .all(|c| c.is_ascii_digit() || c == b'-' || c == b' ' || c == b'.')
             });
-            if looks_like_header {
+            if looks_like_header || self.csv.force_header {
                 self.csv.header = Some(names);
                 return;
             }
         }
-        let Some(header) = self.csv.header.clone() else {
+        if self.csv.header.is_none() {
             return;
-        };
+        }
         if field_idx.is_empty() {
+            let header = self.csv.header.clone().unwrap_or_default();
             for h in &header {
                 let k = self.field(rules, h, &[h.as_str()]);
                 field_idx.push(k);
