@@ -410,7 +410,8 @@ fn localise(script: &str, data: &Path, out: &Path, key: &Path) -> String {
         .replace("/etc/appiscan/key", &key.display().to_string())
         .replace("/data", &data.display().to_string())
         .replace("/out/", &format!("{}/", out.display()))
-        .replace("appiscan ", &format!("'{BIN}' "))
+        .replace("appiscan scan ", &format!("'{BIN}' scan "))
+        .replace("appiscan merge ", &format!("'{BIN}' merge "))
 }
 
 #[test]
@@ -575,7 +576,8 @@ fn s3_inventory_items() {
     let dir = tmp.path();
     let rows = "\"corp-share\",\"hr/2026/a+b.csv\",\"v1\",\"true\",\"false\",\"120\"\n\
                 \"corp-share\",\"hr/old%2C1.csv\",\"v0\",\"false\",\"true\",\"0\"\n\
-                \"corp-share\",\"%E7%A4%BE%E5%93%A1.txt\",\"\",\"true\",\"false\",\"7\"\n";
+                \"corp-share\",\"%E7%A4%BE%E5%93%A1.txt\",\"\",\"true\",\"false\",\"7\"\n\
+                \"corp-share\",\"q/a%2Cb+%22c%22.csv\",\"v2\",\"true\",\"false\",\"9\"\n";
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(rows.as_bytes()).unwrap();
     fs::write(dir.join("data-1.csv.gz"), gz.finish().unwrap()).unwrap();
@@ -605,7 +607,7 @@ fn s3_inventory_items() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "corp-share,hr/2026/a b.csv,v1\ncorp-share,社員.txt\nlogs,app/x.log\n",
-        "URL-decoded keys, versions kept, delete markers skipped"
+        "corp-share,hr/2026/a b.csv,v1\ncorp-share,社員.txt\ncorp-share,\"q/a,b \"\"c\"\".csv\",v2\nlogs,app/x.log\n",
+        "URL-decoded keys, quoted when they hold a comma, versions kept, delete markers skipped"
     );
 }

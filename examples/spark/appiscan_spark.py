@@ -109,7 +109,16 @@ def inventory_items(lines, schema):
         size = 1
         if "Size" in col and row[col["Size"]].isdigit():
             size = max(int(row[col["Size"]]), 1)
-        yield (f"{bucket},{key},{version}" if version else f"{bucket},{key}"), size
+        fields = [bucket, quote_field(key)] + ([quote_field(version)] if version else [])
+        yield ",".join(fields), size
+
+
+def quote_field(text):
+    """A work-list field, double-quoted (with `""` for a quote) when it holds a comma or a quote or
+    begins or ends with white space, as appiscan's --worklist reads `bucket,key[,versionId]`."""
+    if any(c in text for c in ',"') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def read_text_local(path):
@@ -265,12 +274,13 @@ def fetch_parts(sc, parts_uri, local_dir):
 
 
 def merge_options(scan_args):
-    """The scan options that `appiscan merge` needs too: --fail-on decides the merged exit code."""
+    """The scan options that `appiscan merge` needs too: --fail-on decides the merged exit code,
+    and --show-values keeps the parts' raw values."""
     out = []
     for i, a in enumerate(scan_args):
         if a == "--fail-on" and i + 1 < len(scan_args):
             out += [a, scan_args[i + 1]]
-        elif a.startswith("--fail-on="):
+        elif a.startswith("--fail-on=") or a == "--show-values":
             out.append(a)
     return out
 
