@@ -330,11 +330,6 @@ fn spark_local_job_equals_single_scan() {
         items.len(),
         took.as_secs_f64()
     );
-    eprintln!(
-        "spark local[2] job over {} items: {:.1} s, exit {code}",
-        items.len(),
-        took.as_secs_f64()
-    );
     let tail: String = stderr
         .lines()
         .rev()
@@ -387,6 +382,10 @@ fn spark_local_job_equals_single_scan() {
     assert!(
         distinct < findings,
         "repeated numbers: distinct {distinct} < findings {findings}"
+    );
+    println!(
+        "merged: {findings} My Number findings, {distinct} distinct, {} errors",
+        s["errors"]
     );
 }
 
