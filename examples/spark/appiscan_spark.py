@@ -23,6 +23,7 @@ Everything after `--` (and the string of --scan-options) is passed to `appiscan 
 import argparse
 import csv
 import gzip
+import heapq
 import io
 import json
 import os
@@ -49,12 +50,14 @@ def is_url(text):
 
 
 def items_from_file(path):
-    """One item per line of a local text file (`-`: the driver's standard input); blank lines skipped."""
+    """One item per line of a local text file (`-`: the driver's standard input), read as
+    appiscan's --worklist reads it: white space around an item is dropped, and blank lines and
+    lines starting with `#` are skipped."""
     stream = sys.stdin if path == "-" else open(path, encoding="utf-8")
     with stream:
         for line in stream:
-            item = line.rstrip("\r\n")
-            if item.strip():
+            item = line.strip()
+            if item and not item.startswith("#"):
                 yield item, 1
 
 
@@ -172,6 +175,15 @@ def executable(path, workdir):
     return copy
 
 
+def local_dir():
+    """The executor's scratch disk (YARN's LOCAL_DIRS, Spark's SPARK_LOCAL_DIRS), else TMPDIR."""
+    for var in ("SPARK_LOCAL_DIRS", "LOCAL_DIRS"):
+        first = os.environ.get(var, "").split(",")[0]
+        if first and os.path.isdir(first):
+            return first
+    return None
+
+
 def summary_type(line):
     try:
         return json.loads(line).get("type")
@@ -188,7 +200,7 @@ def scan_partition(index, items, binary, key_file, threads, scan_args):
     truncated run raises, Spark fails the task and retries it, and saveAsTextFile's commit
     protocol keeps only the part of the attempt that succeeded.
     """
-    work = tempfile.mkdtemp(prefix=f"appiscan-part-{index:05d}-")
+    work = tempfile.mkdtemp(prefix=f"appiscan-part-{index:05d}-", dir=local_dir())
     try:
         worklist = os.path.join(work, "items")
         count = 0
@@ -241,12 +253,21 @@ def balance(items, partitions):
     makes this a round robin.
     """
     buckets = [[] for _ in range(partitions)]
-    load = [0] * partitions
+    heap = [(0, i) for i in range(partitions)]  # (load, bucket): the lightest on top
     for item, size in sorted(items, key=lambda t: (-t[1], t[0])):
-        i = min(range(partitions), key=lambda b: (load[b], b))
+        load, i = heapq.heappop(heap)
         buckets[i].append(item)
-        load[i] += size
+        heapq.heappush(heap, (load + size, i))
     return [b for b in buckets if b]
+
+
+def unique(items):
+    """Items in first-seen order, each once (an item named by two sources is scanned once)."""
+    seen = set()
+    for item, size in items:
+        if item not in seen:
+            seen.add(item)
+            yield item, size
 
 
 def hadoop_fs(sc, uri):
@@ -360,7 +381,7 @@ def local_items(args, remote):
 def main(argv):
     args = parse_args(argv)
     remote = []
-    items = list(local_items(args, remote))
+    items = list(unique(local_items(args, remote)))
     if args.list_items:
         if remote:
             print(f"not listed (read by Spark): {', '.join(r[1] for r in remote)}", file=sys.stderr)
@@ -414,7 +435,7 @@ def run(spark, sc, args, items, remote):
         if kind == "inventory":
             rdds.append(lines.mapPartitions(lambda ls, s=schema: (i for i, _ in inventory_items(ls, s))))
         else:
-            rdds.append(lines.map(lambda line: line.rstrip("\r")).filter(lambda line: line.strip()))
+            rdds.append(lines.map(lambda line: line.strip()).filter(lambda x: x and not x.startswith("#")))
         rdds[-1] = rdds[-1].repartition(partitions)
     if not rdds:
         print("appiscan_spark: no work items", file=sys.stderr)
