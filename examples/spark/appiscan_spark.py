@@ -219,7 +219,9 @@ def scan_partition(index, items, binary, key_file, threads, scan_args):
         report = os.path.join(work, "part.jsonl")
         errlog = os.path.join(work, "stderr")
         with open(worklist, "rb") as stdin, open(report, "wb") as stdout, open(errlog, "wb") as stderr:
-            code = subprocess.run(cmd, stdin=stdin, stdout=stdout, stderr=stderr).returncode
+            # The report must reach our file: a node's APPISCAN_OUTPUT would divert it.
+            env = {k: v for k, v in os.environ.items() if k != "APPISCAN_OUTPUT"}
+            code = subprocess.run(cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=env).returncode
         with open(errlog, "rb") as f:
             err = f.read().decode("utf-8", "replace")
         if err:
@@ -404,18 +406,23 @@ def main(argv):
     try:
         return run(spark, sc, args, items, remote)
     except Exception as e:  # a task failed for good (after spark.task.maxFailures attempts), or I/O
-        msg = str(e).strip().splitlines()
-        print(f"appiscan_spark: failed: {msg[0] if msg else type(e).__name__}", file=sys.stderr)
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        why = next((line for line in lines if line.startswith("RuntimeError: ")), lines[0] if lines else repr(e))
+        print(f"appiscan_spark: failed: {why}", file=sys.stderr)
         return 2  # exit 1 would read as "findings"
     finally:
-        spark.stop()
+        if "DATABRICKS_RUNTIME_VERSION" not in os.environ:  # Databricks owns its cluster's context
+            spark.stop()
 
 
 def run(spark, sc, args, items, remote):
     binary, key_file = args.binary, args.key_file
     if args.ship:
         for f in (binary, key_file):
-            sc.addFile(os.path.abspath(f))
+            local = f if os.path.exists(f) else shutil.which(f)
+            if not local:
+                raise FileNotFoundError(f"--ship: {f} is not a file on the driver")
+            sc.addFile(os.path.abspath(local))
     threads = args.threads or int(sc.getConf().get("spark.task.cpus", "1"))
     partitions = args.partitions or max(sc.defaultParallelism * 4, 1)
 
