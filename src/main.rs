@@ -30,6 +30,8 @@ enum Command {
     Baseline(BaselineCommand),
     /// Re-identification risk of tables and of their joins (SPEC §8).
     Risk(Box<appiscan::risk::RiskArgs>),
+    /// Combine jsonl parts of one scan (shards) into one report (SPEC §10).
+    Merge(Box<MergeArgs>),
     /// List every rule: id, names (ja, en), category, legal basis.
     Rules {
         #[arg(short, long, default_value = "text", value_parser = ["text", "json"])]
@@ -84,9 +86,21 @@ fn baseline(cmd: BaselineCommand) -> anyhow::Result<i32> {
 
 #[derive(Args)]
 struct ScanArgs {
-    /// Files, directories, or `-` for standard input.
-    #[arg(required = true)]
+    /// Files, directories, or `-` for standard input (optional with --worklist).
+    #[arg(required_unless_present = "worklist")]
     targets: Vec<String>,
+    /// Inputs to scan, one per line (`-`: standard input): a path, a URL, or bucket,key[,versionId];
+    /// blank lines and lines starting with # are ignored. Scanned after the TARGETs.
+    #[arg(long, env = "APPISCAN_WORKLIST")]
+    worklist: Option<String>,
+    /// This run's shard (0-based): it takes an input iff FNV-1a-64(key) mod --shard-count equals
+    /// it [default: JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX, CLOUD_RUN_TASK_INDEX].
+    #[arg(long, env = "APPISCAN_SHARD_INDEX")]
+    shard_index: Option<u64>,
+    /// How many shards the inputs are split into [default: AWS_BATCH_JOB_ARRAY_SIZE,
+    /// CLOUD_RUN_TASK_COUNT; required with JOB_COMPLETION_INDEX].
+    #[arg(long, env = "APPISCAN_SHARD_COUNT")]
+    shard_count: Option<u64>,
     /// Report format: text, json, jsonl.
     #[arg(short, long, env = "APPISCAN_FORMAT")]
     format: Option<String>,
@@ -261,6 +275,10 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
             .transpose()?
             .unwrap_or(false)
         && file.progress.unwrap_or(true);
+    let shard = appiscan::shard::resolve(args.shard_index, args.shard_count, env)?;
+    if args.worklist.as_deref() == Some("-") && args.targets.iter().any(|t| t == "-") {
+        anyhow::bail!("--worklist - and the TARGET - both read standard input: give one of them");
+    }
     let cfg = ScanConfig {
         rules,
         targets: args.targets,
@@ -279,6 +297,8 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
         allow,
         destination,
         progress,
+        shard,
+        worklist: args.worklist,
     };
     Ok((cfg, format, output))
 }
@@ -306,19 +326,91 @@ fn scan(args: ScanArgs) -> anyhow::Result<i32> {
         }
     }
     let (cfg, format, output) = build(args)?;
-    let out: Box<dyn Write> = match &output {
-        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("output {}", p.display()))?),
-        None => Box::new(std::io::stdout().lock()),
-    };
+    let (out, part) = open_output(output.as_deref())?;
+    let mut sink = make_sink(&format, out, cfg.rules, cfg.show_values);
+    let outcome = scan::run(&cfg, sink.as_mut())?;
+    drop(sink);
+    if let Some(p) = part {
+        p.commit().context("moving the report to its name")?;
+    }
+    Ok(outcome.exit_code())
+}
+
+/// The report's destination: standard output, or a file written under a temporary name and
+/// renamed when complete (see `shard::PartFile`).
+fn open_output(output: Option<&Path>) -> anyhow::Result<(Box<dyn Write>, Option<appiscan::shard::PartFile>)> {
+    Ok(match output {
+        Some(p) => {
+            let (part, f) = appiscan::shard::PartFile::create(p).with_context(|| format!("output {}", p.display()))?;
+            (Box::new(f), Some(part))
+        }
+        None => (Box::new(std::io::stdout().lock()), None),
+    })
+}
+
+fn make_sink(
+    format: &str,
+    out: Box<dyn Write>,
+    rules: &appiscan::patterns::RuleSet,
+    show_values: bool,
+) -> Box<dyn Sink> {
     let out = BufWriter::new(out);
-    let mut sink: Box<dyn Sink> = match format.as_str() {
+    match format {
         "json" => Box::new(JsonSink::new(out)),
         "jsonl" => Box::new(JsonlSink { out }),
-        "sarif" => Box::new(appiscan::sarif::SarifSink::new(out, cfg.rules)),
-        "csv" => Box::new(appiscan::csvout::CsvSink::new(out).show_values(cfg.show_values)),
+        "sarif" => Box::new(appiscan::sarif::SarifSink::new(out, rules)),
+        "csv" => Box::new(appiscan::csvout::CsvSink::new(out).show_values(show_values)),
         _ => Box::new(TextSink::new(out)),
+    }
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// `jsonl` reports of one scan (shard parts, or scans of overlapping inputs); `-` for standard input.
+    #[arg(required = true)]
+    parts: Vec<String>,
+    /// Report format: text, json, jsonl, sarif, csv.
+    #[arg(short, long, default_value = "text")]
+    format: String,
+    /// Where the merged report goes (default: standard output); written under a temporary name
+    /// and renamed when complete.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Exit 1 if a merged finding is at or above this: low, medium, high, never.
+    #[arg(long, default_value = "medium")]
+    fail_on: String,
+    /// Keep the raw values of parts made with --show-values (else they are dropped).
+    #[arg(long)]
+    show_values: bool,
+    /// Merge parts made with ephemeral fingerprint keys (their distinct counts cannot be trusted).
+    #[arg(long)]
+    force: bool,
+}
+
+fn merge(args: MergeArgs) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        ["text", "json", "jsonl", "sarif", "csv"].contains(&args.format.as_str()),
+        "unknown format {:?}: text, json, jsonl, sarif or csv",
+        args.format
+    );
+    let opts = appiscan::merge::MergeOptions {
+        parts: args.parts,
+        fail_on: config::parse_fail_on(&args.fail_on)?,
+        show_values: args.show_values,
+        force: args.force,
     };
-    let outcome = scan::run(&cfg, sink.as_mut())?;
+    let (out, part) = open_output(args.output.as_deref())?;
+    let mut sink = make_sink(
+        &args.format,
+        out,
+        appiscan::patterns::RuleSet::builtin(),
+        args.show_values,
+    );
+    let outcome = appiscan::merge::run(&opts, sink.as_mut())?;
+    drop(sink);
+    if let Some(p) = part {
+        p.commit().context("moving the report to its name")?;
+    }
     Ok(outcome.exit_code())
 }
 
@@ -373,6 +465,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(*args),
         Command::Risk(args) => appiscan::risk::run(*args),
         Command::Baseline(cmd) => baseline(cmd),
+        Command::Merge(args) => merge(*args),
         Command::Rules { format, check, config } => rules(&format, check, config),
     };
     match result {

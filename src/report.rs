@@ -146,6 +146,19 @@ pub struct Summary {
     /// Extension (`--destination`): where the data is going, with the cross-border notice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<crate::destination::Destination>,
+    /// Extension (`--shard-index/--shard-count`): this report's shard and the inputs it took
+    /// and left to other shards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::ShardSummary>,
+    /// Extension (`--worklist`): the work lists read (`-`: standard input).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub worklist: Vec<String>,
+    /// Extension (`appiscan merge`): how many parts this report was merged from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_parts: Option<u64>,
+    /// Extension (`appiscan merge` of shard parts): the shards merged and those missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<crate::merge::ShardsSummary>,
 }
 
 /// Where a report goes. `finding` and `error` are called as records arrive, `finish` once at the

@@ -614,6 +614,10 @@ mod tests {
             allowed: None,
             allowlist_expired: Vec::new(),
             destination: None,
+            shard: None,
+            worklist: Vec::new(),
+            merged_parts: None,
+            shards: None,
         }
     }
 

@@ -50,6 +50,10 @@ pub struct ScanConfig {
     pub destination: Option<crate::destination::Destination>,
     /// A progress line on standard error (only when it is a terminal).
     pub progress: bool,
+    /// `--shard-index/--shard-count` (or the engine variables): which inputs this run takes.
+    pub shard: Option<crate::shard::Shard>,
+    /// `--worklist FILE` (`-`: standard input): items scanned after the TARGETs.
+    pub worklist: Option<String>,
 }
 
 impl ScanConfig {
@@ -73,6 +77,8 @@ impl ScanConfig {
             allow: Default::default(),
             destination: None,
             progress: false,
+            shard: None,
+            worklist: None,
         }
     }
 
@@ -198,6 +204,15 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
         allowed: None,
         allowlist_expired: cfg.allow.expired.clone(),
         destination: cfg.destination.clone(),
+        shard: None,
+        worklist: cfg.worklist.iter().cloned().collect(),
+        merged_parts: None,
+        shards: None,
+    };
+    let selector = crate::shard::Selector::new(cfg.shard);
+    let worklist = match &cfg.worklist {
+        Some(source) => Some(crate::worklist::open(source)?),
+        None => None,
     };
     let (mut store, lookup) = match &cfg.state {
         Some(p) => {
@@ -221,7 +236,10 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
         let producer = s.spawn(|| {
             pool.install(|| {
                 for target in &cfg.targets {
-                    walk_target(rules, cfg, &excludes, target, lookup, &tx);
+                    walk_target(rules, cfg, &excludes, target, Some(&selector), lookup, &tx);
+                }
+                if let (Some(reader), Some(source)) = (worklist, &cfg.worklist) {
+                    walk_worklist(rules, cfg, &excludes, reader, source, &selector, lookup, &tx);
                 }
             });
             drop(tx);
@@ -258,6 +276,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
         pb.finish_and_clear();
     }
     let mut summary = out.summary;
+    summary.shard = selector.summary();
     summary.distinct = out.distinct.into_iter().map(|(k, v)| (k, v.len() as u64)).collect();
     summary.complete = summary.errors == 0;
     summary.finished = now();
@@ -421,14 +440,24 @@ impl Writer<'_> {
     }
 }
 
+/// Walks one TARGET (or a local work-list item). With a selector, the files of other shards are
+/// left out, counted, before anything else is done with them; `None`: every file is taken (a
+/// work-list item already taken as a whole).
 fn walk_target(
     rules: &RuleSet,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     target: &str,
+    sel: Option<&crate::shard::Selector>,
     lookup: Option<&crate::state::Lookup>,
     tx: &crossbeam_channel::Sender<Msg>,
 ) {
+    if sel.is_some_and(|s| s.shard.is_some())
+        && !std::fs::metadata(target).is_ok_and(|m| m.is_dir())
+        && !sel.is_some_and(|s| s.takes(&crate::shard::file_target_key(target)))
+    {
+        return;
+    }
     if target == "-" {
         let mut w = Worker::default();
         let fr = scan_reader(rules, cfg, &mut w, "-", "-", None, Box::new(io::stdin()));
@@ -469,6 +498,9 @@ fn walk_target(
                 return true;
             }
             let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+            if !e.file_type().is_dir() && sel.is_some_and(|s| !s.takes(&crate::shard::relative_key(rel))) {
+                return false;
+            }
             if excludes.is_match(rel) {
                 if e.file_type().is_file() {
                     let _ = skip_tx.send(Msg::Skip("excluded"));
@@ -513,6 +545,75 @@ fn walk_target(
             };
             let _ = tx.send(msg);
         });
+}
+
+/// Scans the items of a work list, in parallel, as they are read. Each item is taken or left
+/// whole by the shard filter, keyed as [`crate::worklist::Item::key`] says.
+#[allow(clippy::too_many_arguments)]
+fn walk_worklist(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    excludes: &GlobSet,
+    reader: Box<dyn io::BufRead + Send>,
+    source: &str,
+    sel: &crate::shard::Selector,
+    lookup: Option<&crate::state::Lookup>,
+    tx: &crossbeam_channel::Sender<Msg>,
+) {
+    use io::BufRead;
+    let lines = reader.split(b'\n').enumerate().scan(false, |failed, (i, r)| {
+        if *failed {
+            return None;
+        }
+        *failed = r.is_err();
+        Some((i + 1, r))
+    });
+    lines.par_bridge().for_each(|(n, line)| {
+        let bad = |kind, msg: String| {
+            let _ = tx.send(Msg::Error(ErrorRecord::new(source, None, kind, msg)));
+        };
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return bad("io", format!("reading the work list stopped at line {n}: {e}")),
+        };
+        let Ok(text) = std::str::from_utf8(&line) else {
+            return bad("decode", format!("work list line {n} is not UTF-8; it was not scanned"));
+        };
+        match crate::worklist::parse_line(text) {
+            Ok(None) => {}
+            Err(crate::worklist::BadLine(why)) => bad("decode", format!("work list line {n}: {why}")),
+            Ok(Some(item)) => {
+                if sel.takes(&item.key()) {
+                    scan_item(rules, cfg, excludes, &item, lookup, tx);
+                }
+            }
+        }
+    });
+}
+
+/// Dispatches one taken work-list item: local paths are walked like a TARGET; objects go to
+/// the object store (not built into this version: an `unsupported` error record each, so that
+/// nothing is silently skipped).
+fn scan_item(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    excludes: &GlobSet,
+    item: &crate::worklist::Item,
+    lookup: Option<&crate::state::Lookup>,
+    tx: &crossbeam_channel::Sender<Msg>,
+) {
+    use crate::worklist::Item;
+    match item {
+        Item::Local(path) => walk_target(rules, cfg, excludes, path, None, lookup, tx),
+        Item::Url(_) | Item::Object { .. } => {
+            let _ = tx.send(Msg::Error(ErrorRecord::new(
+                &item.shown(),
+                None,
+                "unsupported",
+                "object items (URLs, bucket,key[,versionId]) need the object-store support, which this build does not have",
+            )));
+        }
+    }
 }
 
 /// One walked file: carried when `--state` knows it unchanged, else scanned.
