@@ -388,6 +388,44 @@ struct MergeArgs {
 }
 
 fn merge(args: MergeArgs) -> anyhow::Result<i32> {
+    // Count parts of `appiscan risk --emit-counts` merge into one risk report (SPEC §10), exactly as
+    // `appiscan risk --from-counts` does (which also takes --threshold and --population).
+    let first_lines: Vec<Option<String>> = args
+        .parts
+        .iter()
+        .map(|p| {
+            (p != "-")
+                .then(|| std::fs::File::open(p).ok())
+                .flatten()
+                .and_then(|f| std::io::BufRead::lines(std::io::BufReader::new(f)).next()?.ok())
+        })
+        .collect();
+    let risk_parts = first_lines
+        .iter()
+        .filter(|l| l.as_deref().is_some_and(appiscan::merge::is_risk_counts))
+        .count();
+    if risk_parts > 0 {
+        anyhow::ensure!(
+            risk_parts == args.parts.len(),
+            "some parts are risk count files and some are not: merge one kind at a time"
+        );
+        anyhow::ensure!(
+            ["text", "json", "html"].contains(&args.format.as_str()),
+            "risk count parts merge into a risk report: -f text, json or html"
+        );
+        return appiscan::risk::run(appiscan::risk::RiskArgs {
+            tables: args.parts,
+            qi: None,
+            sensitive: None,
+            join: "none".into(),
+            threshold: 0.2,
+            population: None,
+            format: args.format,
+            output: args.output,
+            emit_counts: None,
+            from_counts: true,
+        });
+    }
     anyhow::ensure!(
         ["text", "json", "jsonl", "sarif", "csv"].contains(&args.format.as_str()),
         "unknown format {:?}: text, json, jsonl, sarif or csv",

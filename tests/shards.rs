@@ -629,15 +629,37 @@ fn parts_that_cannot_be_merged_are_refused() {
     // One part alone is fine whatever its key.
     assert!(matches!(run(d.path(), &["merge", "e0.jsonl"]).code, 0 | 1));
 
-    // Risk count files go to `appiscan risk --from-counts`.
+    // Risk count parts (SPEC §10) merge into the risk report `appiscan risk --from-counts` gives.
+    let rows = [
+        "生年月日,性別,郵便番号",
+        "1985-01-02,男,100-0001",
+        "1985-01-02,男,1000001",
+        "1990-03-04,女,530-0001",
+    ];
     std::fs::write(
-        d.path().join("counts.jsonl"),
-        "{\"type\":\"risk_counts\",\"schema\":\"appiscan-risk-counts/1\",\"records\":3}\n{\"s\":0,\"c\":\"00\",\"n\":3}\n",
+        d.path().join("t1.csv"),
+        format!("{}\n{}\n{}\n", rows[0], rows[1], rows[2]),
     )
     .unwrap();
-    let m = run(d.path(), &["merge", "counts.jsonl"]);
-    assert_eq!(m.code, 2);
-    assert!(m.stderr.contains("appiscan risk --from-counts"), "{}", m.stderr);
+    std::fs::write(d.path().join("t2.csv"), format!("{}\n{}\n", rows[0], rows[3])).unwrap();
+    for (t, c) in [("t1.csv", "c1.jsonl"), ("t2.csv", "c2.jsonl")] {
+        let r = run(d.path(), &["risk", "-f", "json", "--emit-counts", c, t]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let merged = run(d.path(), &["merge", "-f", "json", "c1.jsonl", "c2.jsonl"]);
+    assert_eq!(merged.code, 0, "{}", merged.stderr);
+    let direct = run(
+        d.path(),
+        &["risk", "--from-counts", "-f", "json", "c1.jsonl", "c2.jsonl"],
+    );
+    assert_eq!(direct.code, 0, "{}", direct.stderr);
+    assert_eq!(merged.stdout, direct.stdout);
+    let report: Value = serde_json::from_str(&merged.stdout).unwrap();
+    assert_eq!(report["assessments"][0]["counts"]["records"], 3);
+    assert_eq!(report["assessments"][0]["counts"]["equivalence_classes"], 2);
+    // Not mixed with scan parts, and not into a scan format.
+    assert_eq!(run(d.path(), &["merge", "c1.jsonl", "e0.jsonl"]).code, 2);
+    assert_eq!(run(d.path(), &["merge", "-f", "sarif", "c1.jsonl"]).code, 2);
 
     // The same shard twice, or shards of different counts.
     for (o, i, n) in [("s0.jsonl", "0", "2"), ("s0b.jsonl", "0", "2"), ("t0.jsonl", "0", "3")] {
