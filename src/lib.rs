@@ -17,6 +17,7 @@ pub mod report;
 pub mod risk;
 pub mod sarif;
 pub mod scan;
+pub mod source;
 pub mod sql;
 pub mod state;
 pub mod structure;

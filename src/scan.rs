@@ -50,6 +50,8 @@ pub struct ScanConfig {
     pub destination: Option<crate::destination::Destination>,
     /// A progress line on standard error (only when it is a terminal).
     pub progress: bool,
+    /// `--mirror-root DIR`: objects listed by an inventory TARGET are read from `DIR/<key>`.
+    pub mirror_root: Option<std::path::PathBuf>,
 }
 
 impl ScanConfig {
@@ -73,6 +75,7 @@ impl ScanConfig {
             allow: Default::default(),
             destination: None,
             progress: false,
+            mirror_root: None,
         }
     }
 
@@ -199,6 +202,9 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
         allowlist_expired: cfg.allow.expired.clone(),
         destination: cfg.destination.clone(),
     };
+    // Bucket and inventory TARGETs are listed first: one that cannot be listed stops the run
+    // before anything is reported (exit 2).
+    let listed = crate::source::plan(&cfg.targets, cfg.mirror_root.as_deref())?;
     let (mut store, lookup) = match &cfg.state {
         Some(p) => {
             let (st, lk) = crate::state::open(p, cfg.settings_hash(), &cfg.targets, &rules.version, cfg.show_values)?;
@@ -220,8 +226,11 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
     std::thread::scope(|s| {
         let producer = s.spawn(|| {
             pool.install(|| {
-                for target in &cfg.targets {
-                    walk_target(rules, cfg, &excludes, target, lookup, &tx);
+                for (target, listing) in cfg.targets.iter().zip(&listed) {
+                    match listing {
+                        Some(l) => scan_items(rules, cfg, &excludes, target, l, lookup, &tx),
+                        None => walk_target(rules, cfg, &excludes, target, lookup, &tx),
+                    }
                 }
             });
             drop(tx);
@@ -337,11 +346,7 @@ impl Writer<'_> {
                         for f in &fr.findings {
                             st.stage(f)?;
                         }
-                        let meta = fr.meta.unwrap_or(crate::state::FileMeta {
-                            size: 0,
-                            mtime_ns: 0,
-                            ino: 0,
-                        });
+                        let meta = fr.meta.unwrap_or_default();
                         st.file_read(&fr.path, &fr.target, meta, fr.errors.is_empty(), &mut |f, status| {
                             self.finding(f, Some(status))
                         })?;
@@ -537,15 +542,102 @@ fn visit(
             Some(fm)
         }
         // Tracked, but its metadata could not be read: scanned, and read again next time.
-        (Some(_), None) => Some(crate::state::FileMeta {
-            size: 0,
-            mtime_ns: 0,
-            ino: 0,
-        }),
+        (Some(_), None) => Some(crate::state::FileMeta::default()),
         (None, _) => None,
     };
     let mut fr = scan_path(rules, cfg, w, path, shown, Some(tx));
     fr.path = shown.to_string();
+    fr.target = target.to_string();
+    fr.meta = meta;
+    Msg::File(fr)
+}
+
+/// The work items of a bucket or inventory TARGET (see `crate::source`), scanned in parallel by
+/// more threads than cores, since objects wait on the network.
+fn scan_items(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    excludes: &GlobSet,
+    target: &str,
+    listing: &crate::source::Listing,
+    lookup: Option<&crate::state::Lookup>,
+    tx: &crossbeam_channel::Sender<Msg>,
+) {
+    for (reason, n) in &listing.skipped {
+        for _ in 0..*n {
+            let _ = tx.send(Msg::Skip(reason));
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = (if cfg.threads > 0 { cfg.threads } else { cores } * 4).clamp(8, 64);
+    let scan = || {
+        listing.items.par_iter().for_each_init(Worker::default, |w, item| {
+            let key = item
+                .shard_key
+                .split_once('/')
+                .map_or(item.shard_key.as_str(), |(_, k)| k);
+            let msg = if excludes.is_match(key) {
+                Msg::Skip("excluded")
+            } else {
+                visit_item(rules, cfg, w, item, target, lookup, tx)
+            };
+            let _ = tx.send(msg);
+        })
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(scan),
+        Err(_) => scan(),
+    }
+}
+
+/// One work item: carried when `--state` knows it unchanged (from the listing alone: no read),
+/// else opened and scanned like standard input, with the name of its key.
+#[allow(clippy::too_many_arguments)]
+fn visit_item(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    w: &mut Worker,
+    item: &crate::source::WorkItem,
+    target: &str,
+    lookup: Option<&crate::state::Lookup>,
+    tx: &crossbeam_channel::Sender<Msg>,
+) -> Msg {
+    let meta = lookup.map(|_| item.state_meta());
+    if let (Some(lk), Some(m)) = (lookup, &meta)
+        && lk.unchanged(&item.uri, m)
+    {
+        return Msg::Unchanged(item.uri.clone());
+    }
+    let mut fr = if let (Some(max), Some(size)) = (cfg.max_file_size, item.size)
+        && size > max
+    {
+        FileResult {
+            skipped: Some("too_large"),
+            ..Default::default()
+        }
+    } else {
+        let shown = item.uri.as_str();
+        let run = std::panic::AssertUnwindSafe(|| match crate::source::open(item) {
+            Ok(reader) => {
+                let mut ctx = Ctx::new(rules, cfg, shown);
+                ctx.sender = Some(tx.clone());
+                crate::container::scan_stream(&mut ctx, w, reader, &item.name(), Vec::new(), 0, item.local_path());
+                ctx.result
+            }
+            Err(e) => error_result(shown, None, "io", e.to_string()),
+        });
+        std::panic::catch_unwind(run).unwrap_or_else(|_| {
+            *w = Worker::default();
+            error_result(
+                shown,
+                None,
+                "decode",
+                "internal error while reading this object (a format library failed); the rest of it was not scanned"
+                    .into(),
+            )
+        })
+    };
+    fr.path = item.uri.clone();
     fr.target = target.to_string();
     fr.meta = meta;
     Msg::File(fr)
