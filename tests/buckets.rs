@@ -578,3 +578,115 @@ fn bucket_of_10000_objects() {
     );
     assert_eq!(object_gets(&lines).len(), 0);
 }
+
+/// Writes a Parquet inventory (columns by name as S3 writes them, keys not URL-encoded) and its
+/// manifest beside it; `rows` are (key, version id, is latest, size).
+fn write_parquet_inventory(dir: &Path, source: &str, rows: &[(&str, Option<&str>, bool, i64)]) -> PathBuf {
+    use parquet::data_type::{BoolType, ByteArray, ByteArrayType, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+    let schema = "message s3inventory {
+        required binary bucket (UTF8); required binary key (UTF8); optional binary version_id (UTF8);
+        required boolean is_latest; required boolean is_delete_marker; required int64 size;
+        required int64 last_modified_date (TIMESTAMP_MILLIS); required binary e_tag (UTF8); }";
+    let base = dir.join("pq");
+    std::fs::create_dir_all(base.join("data")).unwrap();
+    let data_key = "pq/data/5a4b3c2d.parquet";
+    let file = std::fs::File::create(dir.join(data_key)).unwrap();
+    let mut w = SerializedFileWriter::new(
+        file,
+        std::sync::Arc::new(parse_message_type(schema).unwrap()),
+        std::sync::Arc::new(WriterProperties::builder().build()),
+    )
+    .unwrap();
+    let text = |f: &dyn Fn(usize) -> String| -> Vec<ByteArray> {
+        (0..rows.len()).map(|i| ByteArray::from(f(i).as_str())).collect()
+    };
+    let mut rg = w.next_row_group().unwrap();
+    let mut col_no = 0;
+    while let Some(mut col) = rg.next_column().unwrap() {
+        match col_no {
+            0 => col
+                .typed::<ByteArrayType>()
+                .write_batch(&text(&|_| source.to_string()), None, None),
+            1 => col
+                .typed::<ByteArrayType>()
+                .write_batch(&text(&|i| rows[i].0.to_string()), None, None),
+            2 => {
+                let vals: Vec<ByteArray> = rows.iter().filter_map(|r| r.1).map(ByteArray::from).collect();
+                let defs: Vec<i16> = rows.iter().map(|r| i16::from(r.1.is_some())).collect();
+                col.typed::<ByteArrayType>().write_batch(&vals, Some(&defs), None)
+            }
+            3 => col
+                .typed::<BoolType>()
+                .write_batch(&rows.iter().map(|r| r.2).collect::<Vec<_>>(), None, None),
+            4 => col
+                .typed::<BoolType>()
+                .write_batch(&vec![false; rows.len()], None, None),
+            5 => col
+                .typed::<Int64Type>()
+                .write_batch(&rows.iter().map(|r| r.3).collect::<Vec<_>>(), None, None),
+            6 => col
+                .typed::<Int64Type>()
+                .write_batch(&vec![1_764_374_400_000; rows.len()], None, None),
+            _ => col
+                .typed::<ByteArrayType>()
+                .write_batch(&text(&|i| format!("etag{i}")), None, None),
+        }
+        .unwrap();
+        col.close().unwrap();
+        col_no += 1;
+    }
+    rg.close().unwrap();
+    w.close().unwrap();
+    let manifest = serde_json::json!({
+        "sourceBucket": source,
+        "destinationBucket": "arn:aws:s3:::inv-dest",
+        "version": "2016-11-30",
+        "fileFormat": "Parquet",
+        "fileSchema": schema,
+        "files": [{"key": data_key, "size": 1, "MD5checksum": "00"}]
+    });
+    let path = base.join("manifest.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn a_parquet_inventory_is_read() {
+    let Some(env) = s3_env("a_parquet_inventory_is_read") else {
+        return;
+    };
+    let b = bucket("pq");
+    py(&env, &["mkbucket", &b, "versioned"]);
+    let dir = tempfile::tempdir().unwrap();
+    let employees = samples().join("hr/employees.csv");
+    let clinic = samples().join("clinic/受診記録_2026-10.csv");
+    let v1: serde_json::Value =
+        serde_json::from_str(&py(&env, &["put", &b, "hr/employees.csv", employees.to_str().unwrap()])).unwrap();
+    let v2: serde_json::Value =
+        serde_json::from_str(&py(&env, &["put", &b, "顧客 リスト/a+b.csv", clinic.to_str().unwrap()])).unwrap();
+    let len = |p: &Path| std::fs::metadata(p).unwrap().len() as i64;
+    let manifest = write_parquet_inventory(
+        dir.path(),
+        &b,
+        &[
+            ("hr/employees.csv", v1["version"].as_str(), true, len(&employees)),
+            ("顧客 リスト/a+b.csv", v2["version"].as_str(), true, len(&clinic)),
+        ],
+    );
+    let out = appiscan(&env.endpoint, &[manifest.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let recs = records(&out);
+    assert_eq!(of_type(&recs, "error").len(), 0, "{recs:?}");
+    let paths: BTreeSet<&str> = of_type(&recs, "finding")
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let want = [
+        format!("s3://{b}/hr/employees.csv"),
+        format!("s3://{b}/顧客 リスト/a+b.csv"),
+    ];
+    assert_eq!(paths, want.iter().map(String::as_str).collect());
+}
