@@ -563,6 +563,9 @@ fn scan_items(
     lookup: Option<&crate::state::Lookup>,
     tx: &crossbeam_channel::Sender<Msg>,
 ) {
+    for e in &listing.errors {
+        let _ = tx.send(Msg::Error(ErrorRecord::new(target, None, "io", e.clone())));
+    }
     for (reason, n) in &listing.skipped {
         for _ in 0..*n {
             let _ = tx.send(Msg::Skip(reason));

@@ -690,3 +690,82 @@ fn a_parquet_inventory_is_read() {
     ];
     assert_eq!(paths, want.iter().map(String::as_str).collect());
 }
+
+/// A fake S3 endpoint that denies: every request (`list` false), or every read of an object
+/// while listing one object `a.csv` (`list` true). Needs no real endpoint.
+fn denying_endpoint(list: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                loop {
+                    head.clear();
+                    while !head.ends_with(b"\r\n\r\n") {
+                        match conn.read(&mut byte) {
+                            Ok(1) => head.push(byte[0]),
+                            _ => return,
+                        }
+                    }
+                    let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_string();
+                    let (status, body) = if list && line.contains("list-type=2") {
+                        (
+                            "200 OK",
+                            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult \
+                             xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name><Prefix></Prefix>\
+                             <KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>\
+                             <Contents><Key>a.csv</Key><LastModified>2026-11-29T00:00:00.000Z</LastModified>\
+                             <ETag>&quot;abc&quot;</ETag><Size>10</Size><StorageClass>STANDARD</StorageClass>\
+                             </Contents></ListBucketResult>",
+                        )
+                    } else {
+                        (
+                            "403 Forbidden",
+                            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code>\
+                             <Message>Access Denied</Message></Error>",
+                        )
+                    };
+                    let body = if line.starts_with("HEAD ") { "" } else { body };
+                    let resp = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if conn.write_all(resp.as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn denied_listing_is_exit_2_and_denied_reads_are_error_records() {
+    let out = appiscan(&denying_endpoint(false), &["s3://b/prefix/"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.contains("cannot list s3://b/prefix/") && err.contains("access denied"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = appiscan(&denying_endpoint(true), &["s3://b"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 3, "{err}");
+    assert!(err.contains("can be listed but reading s3://b/a.csv failed"), "{err}");
+    let recs = records(&out);
+    let errors = of_type(&recs, "error");
+    assert_eq!(errors.len(), 1, "{recs:?}");
+    assert_eq!(errors[0]["path"], "s3://b/a.csv");
+    assert_eq!(errors[0]["kind"], "io");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains("access denied"),
+        "{}",
+        errors[0]
+    );
+}

@@ -96,6 +96,9 @@ pub struct Listing {
     /// E.g. `delete_marker` (an inventory row with no content), `noncurrent_version` (a
     /// non-current version when reading from a mirror, which holds current versions only).
     pub skipped: BTreeMap<&'static str, u64>,
+    /// Problems with the TARGET that do not stop the scan (a key that names nothing): each is
+    /// an `error` record of kind `io` for the TARGET.
+    pub errors: Vec<String>,
 }
 
 /// Whether a TARGET is a bucket URL (`s3://`, `gs://`, `az://`).

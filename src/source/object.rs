@@ -143,17 +143,34 @@ fn store(url: &ObjectUrl) -> io::Result<(&'static Client, Arc<dyn ObjectStore>)>
 /// An `object_store` error as an I/O error of the matching kind, with a message that says what
 /// to check when access is denied.
 fn io_err(url: &ObjectUrl, e: object_store::Error) -> io::Error {
+    io::Error::new(kind_of(&e), format!("{url}: {}", describe(e)))
+}
+
+fn kind_of(e: &object_store::Error) -> io::ErrorKind {
     use object_store::Error as E;
-    let (kind, hint) = match &e {
-        E::NotFound { .. } => (io::ErrorKind::NotFound, ""),
-        E::PermissionDenied { .. } => (io::ErrorKind::PermissionDenied, " (access denied: check the policy)"),
-        E::Unauthenticated { .. } => (
-            io::ErrorKind::PermissionDenied,
-            " (not authenticated: check the credentials in the environment)",
-        ),
-        _ => (io::ErrorKind::Other, ""),
+    match e {
+        E::NotFound { .. } => io::ErrorKind::NotFound,
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => io::ErrorKind::PermissionDenied,
+        _ => io::ErrorKind::Other,
+    }
+}
+
+/// The error with a hint of what to check.
+fn describe(e: object_store::Error) -> String {
+    use object_store::Error as E;
+    let text = e.to_string();
+    let hint = match &e {
+        E::PermissionDenied { .. } => " (access denied: check the policy)",
+        E::Unauthenticated { .. } => " (not authenticated: check the credentials in the environment)",
+        _ if text.contains("403 Forbidden") || text.contains("AccessDenied") => {
+            " (access denied: check the credentials and the policy: s3:ListBucket to list, s3:GetObject and \
+             kms:Decrypt to read)"
+        }
+        _ if text.contains("NoSuchBucket") => " (no such bucket)",
+        _ if text.contains("error sending request") => " (the endpoint cannot be reached)",
+        _ => "",
     };
-    io::Error::new(kind, format!("{url}: {e}{hint}"))
+    format!("{text}{hint}")
 }
 
 fn key_path(key: &str) -> OPath {
@@ -188,7 +205,7 @@ pub fn list(url: &ObjectUrl) -> anyhow::Result<Listing> {
     let prefix = (!prefix.is_empty()).then(|| key_path(prefix));
     let metas: Vec<ObjectMeta> =
         c.rt.block_on(s.list(prefix.as_ref()).try_collect())
-            .map_err(|e| anyhow::anyhow!("cannot list {url}: {}", io_err(url, e)))?;
+            .map_err(|e| anyhow::anyhow!("cannot list {url}: {}", describe(e)))?;
     let mut listing = Listing {
         items: metas.iter().map(|m| item_of(url, m)).collect(),
         ..Default::default()
@@ -204,8 +221,10 @@ pub fn list(url: &ObjectUrl) -> anyhow::Result<Listing> {
         ));
         match head {
             Ok(r) => listing.items.push(item_of(url, &r.meta)),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => anyhow::bail!("cannot read {url}: {}", io_err(url, e)),
+            Err(object_store::Error::NotFound { .. }) => listing
+                .errors
+                .push(format!("no object {url}, and no object under the prefix {url}/")),
+            Err(e) => anyhow::bail!("cannot read {url}: {}", describe(e)),
         }
         return Ok(listing);
     }
@@ -221,7 +240,7 @@ pub fn list(url: &ObjectUrl) -> anyhow::Result<Listing> {
             eprintln!(
                 "appiscan: warning: {url} can be listed but reading {} failed: {}",
                 first.uri,
-                io_err(url, e)
+                describe(e)
             );
         }
     }
