@@ -577,6 +577,7 @@ fn bucket_of_10000_objects() {
         summary(&recs2)["files_unchanged"]
     );
     assert_eq!(object_gets(&lines).len(), 0);
+    assert_eq!(of_type(&recs, "finding").len(), 1000);
 }
 
 /// Writes a Parquet inventory (columns by name as S3 writes them, keys not URL-encoded) and its

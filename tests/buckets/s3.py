@@ -16,6 +16,18 @@ s3 = boto3.client(
 )
 
 
+def my_number(base):
+    """A 12-digit number with a valid My Number check digit (synthetic)."""
+    digits = "%011d" % base
+    total = 0
+    for n in range(1, 12):
+        p = int(digits[11 - n])
+        q = n + 1 if n <= 6 else n - 5
+        total += p * q
+    r = total % 11
+    return digits + str(0 if r <= 1 else 11 - r)
+
+
 def main(cmd, *args):
     if cmd == "mkbucket":
         s3.create_bucket(Bucket=args[0])
@@ -32,13 +44,13 @@ def main(cmd, *args):
         with open(args[2], "rb") as fh:
             r = s3.put_object(Bucket=args[0], Key=args[1], Body=fh.read())
         print(json.dumps({"version": r.get("VersionId"), "etag": r["ETag"].strip('"')}))
-    elif cmd == "bulk":  # bucket n: n small CSV objects, every 10th with a mobile number
+    elif cmd == "bulk":  # bucket n: n small CSV objects, every 10th with a (synthetic) My Number
         bucket, n = args[0], int(args[1])
 
         def put(i):
-            body = "id,name,note\n%d,user%d,none\n" % (i, i)
+            body = "id,name,個人番号\n%d,user%d,\n" % (i, i)
             if i % 10 == 0:
-                body += "%d,user%d,tel 090-%04d-%04d\n" % (i, i, i % 10000, (i * 7) % 10000)
+                body += "%d,user%d,%s\n" % (i, i, my_number(10000000000 + i * 7919))
             s3.put_object(Bucket=bucket, Key="bulk/%05d.csv" % i, Body=body.encode())
 
         with concurrent.futures.ThreadPoolExecutor(16) as ex:
