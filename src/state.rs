@@ -556,3 +556,53 @@ pub fn try_lock(path: &Path) -> anyhow::Result<Option<std::fs::File>> {
         Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("lock {}: {e}", path.display())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state file made before objects gains the ETag and version columns, and an object is
+    /// unchanged only with the same ETag and version id.
+    #[test]
+    fn object_columns_are_added_and_compared() {
+        let dir = std::env::temp_dir().join(format!("appiscan-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES('schema', '1');
+                 CREATE TABLE files(path TEXT PRIMARY KEY, target TEXT NOT NULL, size INTEGER NOT NULL,
+                     mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, settings TEXT NOT NULL, ok INTEGER NOT NULL,
+                     seen_run INTEGER NOT NULL);",
+            )
+            .unwrap();
+        }
+        let (mut store, lookup) = open(&path, "s".into(), &["s3://b".into()], "r", false).unwrap();
+        let meta = FileMeta {
+            size: 10,
+            mtime_ns: 5,
+            etag: Some("abc".into()),
+            version: Some("v1".into()),
+            ..Default::default()
+        };
+        store
+            .file_read("s3://b/k", "s3://b", meta.clone(), true, &mut |_, _| Ok(()))
+            .unwrap();
+        store.finish(&["s3://b".into()], true, &mut |_, _| Ok(())).unwrap();
+        assert!(lookup.unchanged("s3://b/k", &meta));
+        let other_etag = FileMeta {
+            etag: Some("abd".into()),
+            ..meta.clone()
+        };
+        assert!(!lookup.unchanged("s3://b/k", &other_etag));
+        let other_version = FileMeta {
+            version: Some("v2".into()),
+            ..meta
+        };
+        assert!(!lookup.unchanged("s3://b/k", &other_version));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
