@@ -267,7 +267,7 @@ fn an_unchanged_bucket_is_not_read_again_with_state() {
     let r1 = records(&first);
     let objects = summary(&r1)["files_scanned"].as_u64().unwrap();
     let gets1 = requests.take();
-    assert_eq!(object_gets(&gets1).len() as u64, objects, "{gets1:#?}");
+    assert!(object_gets(&gets1).len() as u64 >= objects, "{gets1:#?}");
 
     let second = appiscan(&via, &args);
     assert_eq!(code(&second), 1, "{}", String::from_utf8_lossy(&second.stderr));
