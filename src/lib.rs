@@ -19,6 +19,7 @@ pub mod risk;
 pub mod sarif;
 pub mod scan;
 pub mod shard;
+pub mod source;
 pub mod sql;
 pub mod state;
 pub mod structure;

@@ -86,7 +86,8 @@ fn baseline(cmd: BaselineCommand) -> anyhow::Result<i32> {
 
 #[derive(Args)]
 struct ScanArgs {
-    /// Files, directories, or `-` for standard input (optional with --worklist).
+    /// Files, directories, `-` for standard input, bucket URLs (s3://bucket/prefix, gs://…,
+    /// az://container/…) or S3 Inventory manifest.json files (local or s3://…); optional with --worklist.
     #[arg(required_unless_present = "worklist")]
     targets: Vec<String>,
     /// Inputs to scan, one per line (`-`: standard input): a path, a URL, or bucket,key[,versionId];
@@ -163,6 +164,10 @@ struct ScanArgs {
     /// Exit 75 at once if another run holds this lock file.
     #[arg(long, env = "APPISCAN_LOCK")]
     lock: Option<PathBuf>,
+    /// Read the objects listed by an S3 Inventory manifest TARGET from DIR/<key> (a local
+    /// mirror) instead of the bucket; missing or differently sized copies are error records.
+    #[arg(long, env = "APPISCAN_MIRROR_ROOT", value_name = "DIR")]
+    mirror_root: Option<PathBuf>,
     /// No progress line on standard error (it is shown only when standard error is a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -299,6 +304,7 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
         progress,
         shard,
         worklist: args.worklist,
+        mirror_root: args.mirror_root,
     };
     Ok((cfg, format, output))
 }

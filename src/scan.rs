@@ -54,6 +54,8 @@ pub struct ScanConfig {
     pub shard: Option<crate::shard::Shard>,
     /// `--worklist FILE` (`-`: standard input): items scanned after the TARGETs.
     pub worklist: Option<String>,
+    /// `--mirror-root DIR`: objects listed by an inventory TARGET are read from `DIR/<key>`.
+    pub mirror_root: Option<std::path::PathBuf>,
 }
 
 impl ScanConfig {
@@ -79,6 +81,7 @@ impl ScanConfig {
             progress: false,
             shard: None,
             worklist: None,
+            mirror_root: None,
         }
     }
 
@@ -214,6 +217,9 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
         Some(source) => Some(crate::worklist::open(source)?),
         None => None,
     };
+    // Bucket and inventory TARGETs are listed first: one that cannot be listed stops the run
+    // before anything is reported (exit 2).
+    let listed = crate::source::plan(&cfg.targets, cfg.mirror_root.as_deref())?;
     let (mut store, lookup) = match &cfg.state {
         Some(p) => {
             let (st, lk) = crate::state::open(p, cfg.settings_hash(), &cfg.targets, &rules.version, cfg.show_values)?;
@@ -235,8 +241,11 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
     std::thread::scope(|s| {
         let producer = s.spawn(|| {
             pool.install(|| {
-                for target in &cfg.targets {
-                    walk_target(rules, cfg, &excludes, target, Some(&selector), lookup, &tx);
+                for (target, listing) in cfg.targets.iter().zip(&listed) {
+                    match listing {
+                        Some(l) => scan_items(rules, cfg, &excludes, target, l, Some(&selector), lookup, &tx),
+                        None => walk_target(rules, cfg, &excludes, target, Some(&selector), lookup, &tx),
+                    }
                 }
                 if let (Some(reader), Some(source)) = (worklist, &cfg.worklist) {
                     walk_worklist(rules, cfg, &excludes, reader, source, &selector, lookup, &tx);
@@ -356,11 +365,7 @@ impl Writer<'_> {
                         for f in &fr.findings {
                             st.stage(f)?;
                         }
-                        let meta = fr.meta.unwrap_or(crate::state::FileMeta {
-                            size: 0,
-                            mtime_ns: 0,
-                            ino: 0,
-                        });
+                        let meta = fr.meta.unwrap_or_default();
                         st.file_read(&fr.path, &fr.target, meta, fr.errors.is_empty(), &mut |f, status| {
                             self.finding(f, Some(status))
                         })?;
@@ -606,12 +611,27 @@ fn scan_item(
     match item {
         Item::Local(path) => walk_target(rules, cfg, excludes, path, None, lookup, tx),
         Item::Url(_) | Item::Object { .. } => {
-            let _ = tx.send(Msg::Error(ErrorRecord::new(
-                &item.shown(),
-                None,
-                "unsupported",
-                "object items (URLs, bucket,key[,versionId]) need the object-store support, which this build does not have",
-            )));
+            let object = match item {
+                Item::Url(u) => crate::source::object_item(u, None),
+                Item::Object { bucket, key, version } => {
+                    crate::source::object_item(&format!("s3://{bucket}/{key}"), version.clone())
+                }
+                Item::Local(_) => None,
+            };
+            let msg = match object {
+                Some(mut obj) => {
+                    obj.uri = item.shown();
+                    let mut w = Worker::default();
+                    visit_item(rules, cfg, &mut w, &obj, &item.shown(), lookup, tx)
+                }
+                None => Msg::Error(ErrorRecord::new(
+                    &item.shown(),
+                    None,
+                    "unsupported",
+                    "not an object URL this build can read (s3://, gs://, az://)",
+                )),
+            };
+            let _ = tx.send(msg);
         }
     }
 }
@@ -638,15 +658,110 @@ fn visit(
             Some(fm)
         }
         // Tracked, but its metadata could not be read: scanned, and read again next time.
-        (Some(_), None) => Some(crate::state::FileMeta {
-            size: 0,
-            mtime_ns: 0,
-            ino: 0,
-        }),
+        (Some(_), None) => Some(crate::state::FileMeta::default()),
         (None, _) => None,
     };
     let mut fr = scan_path(rules, cfg, w, path, shown, Some(tx));
     fr.path = shown.to_string();
+    fr.target = target.to_string();
+    fr.meta = meta;
+    Msg::File(fr)
+}
+
+/// The work items of a bucket or inventory TARGET (see `crate::source`), scanned in parallel by
+/// more threads than cores, since objects wait on the network.
+#[allow(clippy::too_many_arguments)]
+fn scan_items(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    excludes: &GlobSet,
+    target: &str,
+    listing: &crate::source::Listing,
+    sel: Option<&crate::shard::Selector>,
+    lookup: Option<&crate::state::Lookup>,
+    tx: &crossbeam_channel::Sender<Msg>,
+) {
+    for e in &listing.errors {
+        let _ = tx.send(Msg::Error(ErrorRecord::new(target, None, "io", e.clone())));
+    }
+    for (reason, n) in &listing.skipped {
+        for _ in 0..*n {
+            let _ = tx.send(Msg::Skip(reason));
+        }
+    }
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = (if cfg.threads > 0 { cfg.threads } else { cores } * 4).clamp(8, 64);
+    let scan = || {
+        listing.items.par_iter().for_each_init(Worker::default, |w, item| {
+            if sel.is_some_and(|s| !s.takes(&item.shard_key)) {
+                return;
+            }
+            let key = item
+                .shard_key
+                .split_once('/')
+                .map_or(item.shard_key.as_str(), |(_, k)| k);
+            let msg = if excludes.is_match(key) {
+                Msg::Skip("excluded")
+            } else {
+                visit_item(rules, cfg, w, item, target, lookup, tx)
+            };
+            let _ = tx.send(msg);
+        })
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(scan),
+        Err(_) => scan(),
+    }
+}
+
+/// One work item: carried when `--state` knows it unchanged (from the listing alone: no read),
+/// else opened and scanned like standard input, with the name of its key.
+#[allow(clippy::too_many_arguments)]
+fn visit_item(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    w: &mut Worker,
+    item: &crate::source::WorkItem,
+    target: &str,
+    lookup: Option<&crate::state::Lookup>,
+    tx: &crossbeam_channel::Sender<Msg>,
+) -> Msg {
+    let meta = lookup.map(|_| item.state_meta());
+    if let (Some(lk), Some(m)) = (lookup, &meta)
+        && lk.unchanged(&item.uri, m)
+    {
+        return Msg::Unchanged(item.uri.clone());
+    }
+    let mut fr = if let (Some(max), Some(size)) = (cfg.max_file_size, item.size)
+        && size > max
+    {
+        FileResult {
+            skipped: Some("too_large"),
+            ..Default::default()
+        }
+    } else {
+        let shown = item.uri.as_str();
+        let run = std::panic::AssertUnwindSafe(|| match crate::source::open(item) {
+            Ok(reader) => {
+                let mut ctx = Ctx::new(rules, cfg, shown);
+                ctx.sender = Some(tx.clone());
+                crate::container::scan_stream(&mut ctx, w, reader, &item.name(), Vec::new(), 0, item.local_path());
+                ctx.result
+            }
+            Err(e) => error_result(shown, None, "io", e.to_string()),
+        });
+        std::panic::catch_unwind(run).unwrap_or_else(|_| {
+            *w = Worker::default();
+            error_result(
+                shown,
+                None,
+                "decode",
+                "internal error while reading this object (a format library failed); the rest of it was not scanned"
+                    .into(),
+            )
+        })
+    };
+    fr.path = item.uri.clone();
     fr.target = target.to_string();
     fr.meta = meta;
     Msg::File(fr)

@@ -8,8 +8,8 @@
 //!
 //! Tables: `runs` (history), `files` (path, the TARGET it was found under, size, mtime, inode,
 //! a hash of the settings that shape findings, whether it was read completely, the last run that
-//! saw it), `findings` (path, identity key and occurrence, the run that first saw it, the run
-//! that saw it gone, the record as reported, without raw values unless `--show-values`).
+//! saw it; for objects also the ETag and version id), `findings` (path, identity key and
+//! occurrence, the run that first saw it, the run that saw it gone, the record as reported, without raw values unless `--show-values`).
 
 use crate::report::Finding;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -19,12 +19,17 @@ use std::time::{Duration, Instant};
 
 const SCHEMA: &str = "1";
 
-/// What identifies an unchanged local file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What identifies an unchanged input: a local file by size, mtime and inode; an object by size,
+/// last-modified, ETag and version id (as listed: comparing them needs no GET).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileMeta {
     pub size: u64,
     pub mtime_ns: i64,
     pub ino: u64,
+    /// The object's ETag (without quotes); `None` for local files.
+    pub etag: Option<String>,
+    /// The object's version id; `None` for local files and unversioned objects.
+    pub version: Option<String>,
 }
 
 impl FileMeta {
@@ -36,6 +41,7 @@ impl FileMeta {
                 size: m.len(),
                 mtime_ns: m.mtime().saturating_mul(1_000_000_000).saturating_add(m.mtime_nsec()),
                 ino: m.ino(),
+                ..Default::default()
             }
         }
         #[cfg(not(unix))]
@@ -48,7 +54,7 @@ impl FileMeta {
             FileMeta {
                 size: m.len(),
                 mtime_ns,
-                ino: 0,
+                ..Default::default()
             }
         }
     }
@@ -74,7 +80,7 @@ fn init(conn: &Connection, path: &Path) -> anyhow::Result<()> {
              new INTEGER, unchanged INTEGER, resolved INTEGER, files_read INTEGER, files_unchanged INTEGER);
          CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, target TEXT NOT NULL, size INTEGER NOT NULL,
              mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, settings TEXT NOT NULL, ok INTEGER NOT NULL,
-             seen_run INTEGER NOT NULL);
+             seen_run INTEGER NOT NULL, etag TEXT, version TEXT);
          CREATE INDEX IF NOT EXISTS files_target ON files(target, seen_run);
          CREATE TABLE IF NOT EXISTS findings(id INTEGER PRIMARY KEY, path TEXT NOT NULL, k TEXT NOT NULL,
              occ INTEGER NOT NULL, first_run INTEGER NOT NULL, gone_run INTEGER, seen_run INTEGER NOT NULL,
@@ -90,6 +96,16 @@ fn init(conn: &Connection, path: &Path) -> anyhow::Result<()> {
         "state {}: schema {schema}, this appiscan reads schema {SCHEMA}",
         path.display()
     );
+    // Objects (ETag, version id) came later: columns added to older state files, compatibly
+    // (an older appiscan ignores them).
+    let has_etag: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM pragma_table_info('files') WHERE name='etag'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_etag {
+        conn.execute_batch("ALTER TABLE files ADD COLUMN etag TEXT; ALTER TABLE files ADD COLUMN version TEXT;")?;
+    }
     Ok(())
 }
 
@@ -149,17 +165,30 @@ pub struct Lookup {
 impl Lookup {
     pub fn unchanged(&self, path: &str, meta: &FileMeta) -> bool {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        let row: Option<(i64, i64, i64, String, bool)> = conn
-            .prepare_cached("SELECT size, mtime_ns, ino, settings, ok FROM files WHERE path=?1")
+        type Row = (i64, i64, i64, String, bool, Option<String>, Option<String>);
+        let row: Option<Row> = conn
+            .prepare_cached("SELECT size, mtime_ns, ino, settings, ok, etag, version FROM files WHERE path=?1")
             .and_then(|mut s| {
-                s.query_row([path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-                    .optional()
+                s.query_row([path], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })
+                .optional()
             })
             .unwrap_or(None);
-        row.is_some_and(|(size, mtime, ino, settings, ok)| {
+        row.is_some_and(|(size, mtime, ino, settings, ok, etag, version)| {
             ok && size as u64 == meta.size
                 && mtime == meta.mtime_ns
                 && ino as u64 == meta.ino
+                && etag == meta.etag
+                && version == meta.version
                 && settings == self.settings
         })
     }
@@ -375,10 +404,10 @@ impl Store {
             Some(m) => {
                 self.conn
                     .prepare_cached(
-                        "INSERT INTO files(path, target, size, mtime_ns, ino, settings, ok, seen_run)
-                         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                        "INSERT INTO files(path, target, size, mtime_ns, ino, settings, ok, seen_run, etag, version)
+                         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                          ON CONFLICT(path) DO UPDATE SET target=?2, size=?3, mtime_ns=?4, ino=?5, settings=?6,
-                         ok=?7, seen_run=?8",
+                         ok=?7, seen_run=?8, etag=?9, version=?10",
                     )?
                     .execute(params![
                         path,
@@ -388,7 +417,9 @@ impl Store {
                         m.ino as i64,
                         self.settings,
                         complete,
-                        self.run
+                        self.run,
+                        m.etag,
+                        m.version
                     ])?;
             }
             None => {
@@ -523,5 +554,55 @@ pub fn try_lock(path: &Path) -> anyhow::Result<Option<std::fs::File>> {
         Ok(()) => Ok(Some(f)),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
         Err(std::fs::TryLockError::Error(e)) => Err(anyhow::anyhow!("lock {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state file made before objects gains the ETag and version columns, and an object is
+    /// unchanged only with the same ETag and version id.
+    #[test]
+    fn object_columns_are_added_and_compared() {
+        let dir = std::env::temp_dir().join(format!("appiscan-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("old.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES('schema', '1');
+                 CREATE TABLE files(path TEXT PRIMARY KEY, target TEXT NOT NULL, size INTEGER NOT NULL,
+                     mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL, settings TEXT NOT NULL, ok INTEGER NOT NULL,
+                     seen_run INTEGER NOT NULL);",
+            )
+            .unwrap();
+        }
+        let (mut store, lookup) = open(&path, "s".into(), &["s3://b".into()], "r", false).unwrap();
+        let meta = FileMeta {
+            size: 10,
+            mtime_ns: 5,
+            etag: Some("abc".into()),
+            version: Some("v1".into()),
+            ..Default::default()
+        };
+        store
+            .file_read("s3://b/k", "s3://b", meta.clone(), true, &mut |_, _| Ok(()))
+            .unwrap();
+        store.finish(&["s3://b".into()], true, &mut |_, _| Ok(())).unwrap();
+        assert!(lookup.unchanged("s3://b/k", &meta));
+        let other_etag = FileMeta {
+            etag: Some("abd".into()),
+            ..meta.clone()
+        };
+        assert!(!lookup.unchanged("s3://b/k", &other_etag));
+        let other_version = FileMeta {
+            version: Some("v2".into()),
+            ..meta
+        };
+        assert!(!lookup.unchanged("s3://b/k", &other_version));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
