@@ -857,3 +857,47 @@ fn a_work_list_of_objects_and_its_shards_equal_the_bucket_scan() {
     assert_eq!(taken, keys.len() as u64);
     assert_eq!(union, want);
 }
+
+#[test]
+fn credentials_region_and_endpoint_come_from_a_named_profile() {
+    let Some(env) = s3_env("credentials_region_and_endpoint_come_from_a_named_profile") else {
+        return;
+    };
+    let b = bucket("profile");
+    py(&env, &["mkbucket", &b]);
+    py(&env, &["upload", &b, samples().join("hr").to_str().unwrap()]);
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("credentials"),
+        "[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n\n[audit]\naws_access_key_id = test\naws_secret_access_key = test\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("config"),
+        format!(
+            "[profile audit]\nregion = ap-northeast-1\nendpoint_url = {}\n",
+            env.endpoint
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_appiscan"))
+        .args(["scan", "-f", "jsonl", "--no-progress", &format!("s3://{b}")])
+        .env("APPISCAN_HASH_KEY", "buckets-test-key")
+        .env("AWS_PROFILE", "audit")
+        .env("AWS_SHARED_CREDENTIALS_FILE", d.path().join("credentials"))
+        .env("AWS_CONFIG_FILE", d.path().join("config"))
+        .env("HOME", d.path())
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let recs = records(&out);
+    assert_eq!(of_type(&recs, "error").len(), 0, "{recs:?}");
+    assert!(!of_type(&recs, "finding").is_empty());
+}

@@ -11,6 +11,7 @@
 //! - [`open`] opens any work item as a blocking, streaming `Read` (objects are never held whole
 //!   in memory: the body arrives chunk by chunk from a small tokio runtime owned by this module).
 
+mod aws_profile;
 pub mod inventory;
 pub mod object;
 

@@ -106,7 +106,29 @@ fn build_store(scheme: &str, bucket: &str) -> object_store::Result<Arc<dyn Objec
             let mut b = object_store::aws::AmazonS3Builder::from_env()
                 .with_bucket_name(bucket)
                 .with_retry(retry());
-            let endpoint = env("AWS_ENDPOINT_URL_S3").or_else(|| env("AWS_ENDPOINT_URL"));
+            // The shared config files (AWS_PROFILE), under the environment variables.
+            let profile = super::aws_profile::load();
+            if env("AWS_ACCESS_KEY_ID").is_none()
+                && let (Some(k), Some(s)) = (&profile.access_key_id, &profile.secret_access_key)
+            {
+                b = b.with_access_key_id(k).with_secret_access_key(s);
+                if let Some(t) = &profile.session_token {
+                    b = b.with_token(t);
+                }
+            }
+            if env("AWS_REGION").is_none()
+                && env("AWS_DEFAULT_REGION").is_none()
+                && let Some(r) = &profile.region
+            {
+                b = b.with_region(r);
+            }
+            let mut endpoint = env("AWS_ENDPOINT_URL_S3").or_else(|| env("AWS_ENDPOINT_URL"));
+            if endpoint.is_none()
+                && let Some(e) = &profile.endpoint_url
+            {
+                b = b.with_endpoint(e);
+                endpoint = Some(e.clone());
+            }
             if endpoint.is_some_and(|e| e.starts_with("http://")) {
                 b = b.with_allow_http(true);
             }
