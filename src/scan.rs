@@ -144,7 +144,8 @@ pub enum Msg {
     Skip(&'static str),
     Error(ErrorRecord),
     /// A file unchanged since the last `--state` run: not read; its findings are carried.
-    Unchanged(String),
+    /// (`true`: the state holds findings of it to carry.)
+    Unchanged(String, bool),
 }
 
 /// Reusable per-worker state.
@@ -336,9 +337,9 @@ impl Writer<'_> {
                     }
                 }
             }
-            Msg::Unchanged(path) => {
+            Msg::Unchanged(path, has_findings) => {
                 if let Some(st) = store {
-                    st.file_unchanged(&path, &mut |f, status| self.finding(f, Some(status)))?;
+                    st.file_unchanged(&path, has_findings, &mut |f, status| self.finding(f, Some(status)))?;
                 }
                 self.tick();
             }
@@ -652,8 +653,8 @@ fn visit(
     let meta = match (lookup, meta) {
         (Some(lk), Some(m)) => {
             let fm = crate::state::FileMeta::of(&m);
-            if lk.unchanged(shown, &fm) {
-                return Msg::Unchanged(shown.to_string());
+            if let Some(has_findings) = lk.unchanged(shown, &fm) {
+                return Msg::Unchanged(shown.to_string(), has_findings);
             }
             Some(fm)
         }
@@ -728,9 +729,9 @@ fn visit_item(
 ) -> Msg {
     let meta = lookup.map(|_| item.state_meta());
     if let (Some(lk), Some(m)) = (lookup, &meta)
-        && lk.unchanged(&item.uri, m)
+        && let Some(has_findings) = lk.unchanged(&item.uri, m)
     {
-        return Msg::Unchanged(item.uri.clone());
+        return Msg::Unchanged(item.uri.clone(), has_findings);
     }
     let mut fr = if let (Some(max), Some(size)) = (cfg.max_file_size, item.size)
         && size > max

@@ -66,6 +66,12 @@ pub type Status = &'static str;
 fn open_conn(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open(path).map_err(|e| anyhow::anyhow!("state {}: {e}", path.display()))?;
     conn.busy_timeout(Duration::from_secs(30))?;
+    // Every statement of a run stays prepared (rusqlite's default cache holds 16), and is not
+    // prepared again for each new parameter value (the bundled SQLite has STAT4, whose
+    // parameter-dependent plans would re-prepare a lookup per file; our queries are index
+    // lookups whatever the values).
+    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;")?;
     Ok(conn)
 }
@@ -163,11 +169,16 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    pub fn unchanged(&self, path: &str, meta: &FileMeta) -> bool {
+    /// `Some(has_findings)` when the file is unchanged (`has_findings`: the state holds records
+    /// for it, to carry), `None` when it must be read.
+    pub fn unchanged(&self, path: &str, meta: &FileMeta) -> Option<bool> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        type Row = (i64, i64, i64, String, bool, Option<String>, Option<String>);
+        type Row = (i64, i64, i64, String, bool, Option<String>, Option<String>, bool);
         let row: Option<Row> = conn
-            .prepare_cached("SELECT size, mtime_ns, ino, settings, ok, etag, version FROM files WHERE path=?1")
+            .prepare_cached(
+                "SELECT size, mtime_ns, ino, settings, ok, etag, version,
+                 EXISTS(SELECT 1 FROM findings WHERE findings.path = files.path) FROM files WHERE path=?1",
+            )
             .and_then(|mut s| {
                 s.query_row([path], |r| {
                     Ok((
@@ -178,19 +189,22 @@ impl Lookup {
                         r.get(4)?,
                         r.get(5)?,
                         r.get(6)?,
+                        r.get(7)?,
                     ))
                 })
                 .optional()
             })
             .unwrap_or(None);
-        row.is_some_and(|(size, mtime, ino, settings, ok, etag, version)| {
+        let (size, mtime, ino, settings, ok, etag, version, has_findings) = row?;
+        let same = {
             ok && size as u64 == meta.size
                 && mtime == meta.mtime_ns
                 && ino as u64 == meta.ino
                 && etag == meta.etag
                 && version == meta.version
                 && settings == self.settings
-        })
+        };
+        same.then_some(has_findings)
     }
 }
 
@@ -445,9 +459,14 @@ impl Store {
     pub fn file_unchanged(
         &mut self,
         path: &str,
+        has_findings: bool,
         emit: &mut dyn FnMut(Finding, Status) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         self.counts.files_unchanged += 1;
+        if !has_findings {
+            self.upsert_file(path, "", None, true)?;
+            return self.tick();
+        }
         let rows: Vec<(i64, Option<i64>, String)> = self
             .conn
             .prepare_cached(
@@ -592,17 +611,17 @@ mod tests {
             .file_read("s3://b/k", "s3://b", meta.clone(), true, &mut |_, _| Ok(()))
             .unwrap();
         store.finish(&["s3://b".into()], true, &mut |_, _| Ok(())).unwrap();
-        assert!(lookup.unchanged("s3://b/k", &meta));
+        assert!(lookup.unchanged("s3://b/k", &meta).is_some());
         let other_etag = FileMeta {
             etag: Some("abd".into()),
             ..meta.clone()
         };
-        assert!(!lookup.unchanged("s3://b/k", &other_etag));
+        assert!(lookup.unchanged("s3://b/k", &other_etag).is_none());
         let other_version = FileMeta {
             version: Some("v2".into()),
             ..meta
         };
-        assert!(!lookup.unchanged("s3://b/k", &other_version));
+        assert!(lookup.unchanged("s3://b/k", &other_version).is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
