@@ -142,9 +142,10 @@ fn proxy(upstream: &str) -> (String, Requests) {
     (format!("http://{addr}"), seen)
 }
 
-fn appiscan(endpoint: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_appiscan"))
-        .arg("scan")
+/// `appiscan scan -f jsonl ARGS...` against `endpoint` with test credentials.
+fn scan_command(endpoint: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_appiscan"));
+    cmd.arg("scan")
         .args(["-f", "jsonl", "--no-progress"])
         .args(args)
         .env("APPISCAN_HASH_KEY", "buckets-test-key")
@@ -155,9 +156,12 @@ fn appiscan(endpoint: &str, args: &[&str]) -> Output {
         .env_remove("AWS_SESSION_TOKEN")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ENDPOINT_URL_S3")
-        .output()
-        .expect("run appiscan")
+        .env_remove("AWS_ENDPOINT_URL_S3");
+    cmd
+}
+
+fn appiscan(endpoint: &str, args: &[&str]) -> Output {
+    scan_command(endpoint, args).output().expect("run appiscan")
 }
 
 fn records(out: &Output) -> Vec<serde_json::Value> {
@@ -774,19 +778,7 @@ fn denied_listing_is_exit_2_and_denied_reads_are_error_records() {
 /// Runs appiscan with a work list on standard input.
 fn appiscan_stdin(endpoint: &str, args: &[&str], input: &str) -> Output {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_appiscan"))
-        .arg("scan")
-        .args(["-f", "jsonl", "--no-progress"])
-        .args(args)
-        .env("APPISCAN_HASH_KEY", "buckets-test-key")
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_REGION", "us-east-1")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ENDPOINT_URL_S3")
+    let mut child = scan_command(endpoint, args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
