@@ -134,9 +134,7 @@ pub fn baseline_from_reports(texts: &[(String, String)]) -> anyhow::Result<Basel
     Ok(BaselineFile {
         kind: "baseline".into(),
         schema: BASELINE_SCHEMA.into(),
-        created: time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        created: crate::report::now(),
         entries,
     })
 }

@@ -57,6 +57,11 @@ impl FileConfig {
     }
 }
 
+/// An environment variable, unset when empty.
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 /// `low`, `medium` or `high`.
 pub fn parse_confidence(s: &str) -> anyhow::Result<Confidence> {
     Confidence::parse(&s.to_ascii_lowercase())

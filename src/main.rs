@@ -176,9 +176,7 @@ struct ScanArgs {
 /// Exit code when another run holds the lock (EX_TEMPFAIL).
 const EXIT_LOCKED: i32 = 75;
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use appiscan::config::env;
 
 fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)> {
     let file = load_file_config(args.config.as_deref())?;

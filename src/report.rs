@@ -77,6 +77,13 @@ impl Finding {
     }
 }
 
+/// The current time as RFC 3339 (UTC), as every record and state row writes it.
+pub fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// `type: "error"`: an input that could not be scanned, or not completely.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ErrorRecord {

@@ -157,12 +157,6 @@ pub struct Worker {
     unit_text: String,
 }
 
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 fn build_globs(patterns: &[String]) -> anyhow::Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
@@ -180,7 +174,7 @@ fn build_globs(patterns: &[String]) -> anyhow::Result<GlobSet> {
 /// records; an `Err` is fatal (bad configuration, or the sink failed).
 pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
     let rules = cfg.rules;
-    let started = now();
+    let started = report::now();
     let excludes = build_globs(&cfg.exclude)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(cfg.threads).build()?;
     let (tx, rx) = crossbeam_channel::bounded::<Msg>(256);
@@ -289,7 +283,7 @@ pub fn run(cfg: &ScanConfig, sink: &mut dyn Sink) -> anyhow::Result<Outcome> {
     summary.shard = selector.summary();
     summary.distinct = out.distinct.into_iter().map(|(k, v)| (k, v.len() as u64)).collect();
     summary.complete = summary.errors == 0;
-    summary.finished = now();
+    summary.finished = report::now();
     out.sink.finish(&summary)?;
     Ok(Outcome {
         summary,

@@ -249,7 +249,7 @@ pub fn open(
     })?;
     conn.execute(
         "INSERT INTO runs(started, targets, rules_version) VALUES(?1, ?2, ?3)",
-        params![now(), serde_json::to_string(targets)?, rules_version],
+        params![crate::report::now(), serde_json::to_string(targets)?, rules_version],
     )?;
     let run = conn.last_insert_rowid();
     conn.execute_batch("BEGIN")?;
@@ -280,12 +280,6 @@ fn counts_and_parse(counts: &mut Counts, rec: &str, status: Status) -> Option<Fi
     }
     let v: serde_json::Value = serde_json::from_str(rec).ok()?;
     Finding::from_json(&v)
-}
-
-fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// Identity of a finding within its file: rule, fingerprint, container member, field. The
@@ -545,7 +539,7 @@ impl Store {
             "UPDATE runs SET finished=?1, complete=1, new=?2, unchanged=?3, resolved=?4, files_read=?5,
              files_unchanged=?6 WHERE id=?7",
             params![
-                now(),
+                crate::report::now(),
                 c.new as i64,
                 c.unchanged as i64,
                 c.resolved as i64,

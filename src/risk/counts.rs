@@ -149,7 +149,7 @@ pub fn merge(args: &RiskArgs) -> anyhow::Result<Assessment> {
                 if engine::scopes(q).len() != head.scopes.len() {
                     bail!("{path}: scopes do not match this version of appiscan");
                 }
-                eng = Some(Engine::new(q, head.sensitive_attributes.len(), 0, budget()));
+                eng = Some(Engine::new(q, head.sensitive_attributes.len(), 0, budget()?));
                 first = Some(head);
             }
             Some(f0) => {

@@ -218,7 +218,7 @@ pub fn assess(args: &RiskArgs, tables: &[TableDone], j: &JoinPlan, hasher: Hashe
     let left = partition_side(args, ta, j.left_col, hasher)?;
     let right = partition_side(args, tb, j.right_col, hasher)?;
     let (qa, qb) = (pa.qi.len(), pb.qi.len());
-    let mut eng = Engine::new(qa + qb, pa.sa.len() + pb.sa.len(), hasher.seed, budget());
+    let mut eng = Engine::new(qa + qb, pa.sa.len() + pb.sa.len(), hasher.seed, budget()?);
     let (mut max_left, mut max_right) = (0u64, 0u64);
     let mut qi = Vec::with_capacity(qa + qb);
     let mut sa = Vec::with_capacity(pa.sa.len() + pb.sa.len());

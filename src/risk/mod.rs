@@ -64,18 +64,14 @@ pub struct RiskArgs {
 }
 
 /// Memory for counting, per assessment (bytes). `APPISCAN_RISK_MEMORY` overrides (K/M/G suffix).
-fn budget() -> usize {
-    let Ok(v) = std::env::var("APPISCAN_RISK_MEMORY") else {
-        return count::DEFAULT_BUDGET;
-    };
-    let v = v.trim().to_ascii_uppercase();
-    let (num, mul) = match v.chars().last() {
-        Some('K') => (&v[..v.len() - 1], 1usize << 10),
-        Some('M') => (&v[..v.len() - 1], 1 << 20),
-        Some('G') => (&v[..v.len() - 1], 1 << 30),
-        _ => (&v[..], 1),
-    };
-    num.parse::<usize>().map(|n| n * mul).unwrap_or(count::DEFAULT_BUDGET)
+/// A misspelt value is an error, not silently the default.
+fn budget() -> anyhow::Result<usize> {
+    match crate::config::env("APPISCAN_RISK_MEMORY") {
+        None => Ok(count::DEFAULT_BUDGET),
+        Some(v) => crate::config::parse_size(&v)
+            .map(|n| n as usize)
+            .map_err(|e| anyhow::anyhow!("APPISCAN_RISK_MEMORY: {e}")),
+    }
 }
 
 /// The hash seed: from `APPISCAN_HASH_KEY` when set (count files are then keyed), else fixed.
@@ -252,7 +248,7 @@ pub fn open_planned(args: &RiskArgs, path: &str) -> anyhow::Result<(Box<dyn read
 
 fn table_pass(args: &RiskArgs, path: &str, hasher: Hasher) -> anyhow::Result<TableDone> {
     let (mut src, sample, plan) = open_planned(args, path)?;
-    let mut eng = Engine::new(plan.qi.len(), plan.sa.len(), hasher.seed, budget());
+    let mut eng = Engine::new(plan.qi.len(), plan.sa.len(), hasher.seed, budget()?);
     let mut sketches: Vec<(usize, join::Sketch)> = plan
         .columns
         .iter()

@@ -96,9 +96,7 @@ fn retry() -> RetryConfig {
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use crate::config::env;
 
 fn build_store(scheme: &str, bucket: &str) -> object_store::Result<Arc<dyn ObjectStore>> {
     Ok(match scheme {
