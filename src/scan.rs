@@ -24,8 +24,9 @@ const LOOKAHEAD: usize = 128;
 /// Everything a scan needs, already resolved from options, environment and config file.
 #[derive(Clone)]
 pub struct ScanConfig {
-    /// The compiled rules: the built-in ones plus any custom rules of the settings file.
-    pub rules: &'static RuleSet,
+    /// The rules: the built-in ones plus any custom rules of the settings file (compiled when
+    /// the first input is read).
+    pub rules: &'static crate::custom::Rules,
     pub targets: Vec<String>,
     pub min_confidence: Confidence,
     /// `None`: never fail on findings.
@@ -62,7 +63,7 @@ impl ScanConfig {
     /// A configuration with the defaults of the command line, for the library and its tests.
     pub fn new(targets: Vec<String>) -> ScanConfig {
         ScanConfig {
-            rules: RuleSet::builtin(),
+            rules: crate::custom::Rules::builtin(),
             targets,
             min_confidence: Confidence::Medium,
             fail_on: Some(Confidence::Medium),
@@ -444,7 +445,7 @@ impl Writer<'_> {
 /// left out, counted, before anything else is done with them; `None`: every file is taken (a
 /// work-list item already taken as a whole).
 fn walk_target(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     target: &str,
@@ -551,7 +552,7 @@ fn walk_target(
 /// whole by the shard filter, keyed as [`crate::worklist::Item::key`] says.
 #[allow(clippy::too_many_arguments)]
 fn walk_worklist(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     reader: Box<dyn io::BufRead + Send>,
@@ -595,7 +596,7 @@ fn walk_worklist(
 /// the object store (not built into this version: an `unsupported` error record each, so that
 /// nothing is silently skipped).
 fn scan_item(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     item: &crate::worklist::Item,
@@ -634,7 +635,7 @@ fn scan_item(
 /// One walked file: carried when `--state` knows it unchanged, else scanned.
 #[allow(clippy::too_many_arguments)]
 fn visit(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     w: &mut Worker,
     path: &Path,
@@ -667,7 +668,7 @@ fn visit(
 /// more threads than cores, since objects wait on the network.
 #[allow(clippy::too_many_arguments)]
 fn scan_items(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     target: &str,
@@ -713,7 +714,7 @@ fn scan_items(
 /// else opened and scanned like standard input, with the name of its key.
 #[allow(clippy::too_many_arguments)]
 fn visit_item(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     w: &mut Worker,
     item: &crate::source::WorkItem,
