@@ -6,15 +6,23 @@
 //! against the base: a finding first seen by the killed run is still `new`, a finding it saw
 //! disappear is still `resolved`, and a file it did not reach is scanned.
 //!
+//! A run loads the `files` table once, at the start: workers look each input up in memory, and
+//! an unchanged input costs neither a query nor a write (what the state holds for it stays
+//! true). The inputs of the run's TARGETs that were in that table and that the run did not come
+//! across are the deleted ones, removed in the run's last transaction, the one that marks it
+//! complete: a run killed before that leaves them as they were.
+//!
 //! Tables: `runs` (history), `files` (path, the TARGET it was found under, size, mtime, inode,
 //! a hash of the settings that shape findings, whether it was read completely, the last run that
-//! saw it; for objects also the ETag and version id), `findings` (path, identity key and
+//! read it; for objects also the ETag and version id), `findings` (path, identity key and
 //! occurrence, the run that first saw it, the run that saw it gone, the record as reported, without raw values unless `--show-values`).
 
 use crate::report::Finding;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const SCHEMA: &str = "1";
@@ -162,55 +170,108 @@ pub fn resolve_key(path: &Path, given: Option<Vec<u8>>) -> anyhow::Result<Vec<u8
     }
 }
 
+/// What the state held for one input when the run started.
+struct Prev {
+    size: u64,
+    mtime_ns: i64,
+    ino: u64,
+    etag: Option<Box<str>>,
+    version: Option<Box<str>>,
+    /// Read completely under this run's settings: carried when unchanged.
+    reusable: bool,
+    /// The state holds findings of it.
+    has_findings: bool,
+    /// The TARGET it was found under: an index into [`Snapshot::targets`].
+    target: usize,
+    /// This run came across it (read it, carried it, or skipped it).
+    visited: AtomicBool,
+}
+
+/// The `files` table as the run found it, loaded once: workers look inputs up without a query,
+/// and the inputs no one visited are the ones gone at the end.
+struct Snapshot {
+    files: HashMap<Box<str>, Prev>,
+    targets: Vec<String>,
+}
+
+impl Snapshot {
+    fn load(conn: &Connection, settings: &str) -> anyhow::Result<Snapshot> {
+        let n: i64 = conn.query_row("SELECT count(*) FROM files", [], |r| r.get(0))?;
+        let mut files = HashMap::with_capacity(n as usize);
+        let mut targets: Vec<String> = Vec::new();
+        let mut stmt =
+            conn.prepare("SELECT path, target, size, mtime_ns, ino, settings, ok, etag, version FROM files")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let target = r.get_ref(1)?.as_str()?;
+            let target = match targets.iter().position(|t| t == target) {
+                Some(i) => i,
+                None => {
+                    targets.push(target.to_string());
+                    targets.len() - 1
+                }
+            };
+            let text =
+                |i: usize| -> rusqlite::Result<Option<Box<str>>> { Ok(r.get_ref(i)?.as_str_or_null()?.map(Box::from)) };
+            let prev = Prev {
+                size: r.get::<_, i64>(2)? as u64,
+                mtime_ns: r.get(3)?,
+                ino: r.get::<_, i64>(4)? as u64,
+                etag: text(7)?,
+                version: text(8)?,
+                reusable: r.get::<_, bool>(6)? && r.get_ref(5)?.as_str()? == settings,
+                has_findings: false,
+                target,
+                visited: AtomicBool::new(false),
+            };
+            files.insert(Box::from(r.get_ref(0)?.as_str()?), prev);
+        }
+        let mut stmt = conn.prepare("SELECT DISTINCT path FROM findings")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(p) = files.get_mut(r.get_ref(0)?.as_str()?) {
+                p.has_findings = true;
+            }
+        }
+        Ok(Snapshot { files, targets })
+    }
+
+    /// Notes that the run came across `path`.
+    fn visit(&self, path: &str) {
+        if let Some(p) = self.files.get(path) {
+            p.visited.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Read side, shared by the workers: is this file unchanged since it was last read?
 pub struct Lookup {
-    conn: Mutex<Connection>,
-    settings: String,
+    snapshot: Arc<Snapshot>,
 }
 
 impl Lookup {
     /// `Some(has_findings)` when the file is unchanged (`has_findings`: the state holds records
     /// for it, to carry), `None` when it must be read.
     pub fn unchanged(&self, path: &str, meta: &FileMeta) -> Option<bool> {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        type Row = (i64, i64, i64, String, bool, Option<String>, Option<String>, bool);
-        let row: Option<Row> = conn
-            .prepare_cached(
-                "SELECT size, mtime_ns, ino, settings, ok, etag, version,
-                 EXISTS(SELECT 1 FROM findings WHERE findings.path = files.path) FROM files WHERE path=?1",
-            )
-            .and_then(|mut s| {
-                s.query_row([path], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                    ))
-                })
-                .optional()
-            })
-            .unwrap_or(None);
-        let (size, mtime, ino, settings, ok, etag, version, has_findings) = row?;
-        let same = {
-            ok && size as u64 == meta.size
-                && mtime == meta.mtime_ns
-                && ino as u64 == meta.ino
-                && etag == meta.etag
-                && version == meta.version
-                && settings == self.settings
-        };
-        same.then_some(has_findings)
+        let p = self.snapshot.files.get(path)?;
+        let same = p.reusable
+            && p.size == meta.size
+            && p.mtime_ns == meta.mtime_ns
+            && p.ino == meta.ino
+            && p.etag.as_deref() == meta.etag.as_deref()
+            && p.version.as_deref() == meta.version.as_deref();
+        if !same {
+            return None;
+        }
+        p.visited.store(true, Ordering::Relaxed);
+        Some(p.has_findings)
     }
 }
 
 /// Write side, owned by the thread that writes the report.
 pub struct Store {
     conn: Connection,
+    snapshot: Arc<Snapshot>,
     run: i64,
     base: i64,
     settings: String,
@@ -252,23 +313,21 @@ pub fn open(
         params![crate::report::now(), serde_json::to_string(targets)?, rules_version],
     )?;
     let run = conn.last_insert_rowid();
+    let snapshot = Arc::new(Snapshot::load(&conn, &settings)?);
     conn.execute_batch("BEGIN")?;
-    let reader = open_conn(path)?;
     Ok((
         Store {
             conn,
+            snapshot: snapshot.clone(),
             run,
             base,
-            settings: settings.clone(),
+            settings,
             show_values,
             ops: 0,
             last_commit: Instant::now(),
             counts: Counts::default(),
         },
-        Lookup {
-            conn: Mutex::new(reader),
-            settings,
-        },
+        Lookup { snapshot },
     ))
 }
 
@@ -336,6 +395,7 @@ impl Store {
         emit: &mut dyn FnMut(Finding, Status) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         self.counts.files_read += 1;
+        self.snapshot.visit(path);
         let (run, base) = (self.run, self.base);
         {
             let mut staged = self.conn.prepare_cached(
@@ -403,53 +463,46 @@ impl Store {
         self.conn
             .prepare_cached("DELETE FROM cur WHERE path=?1")?
             .execute([path])?;
-        self.upsert_file(path, target, Some(meta), complete)?;
+        self.upsert_file(path, target, meta, complete)?;
         self.tick()
     }
 
-    fn upsert_file(&mut self, path: &str, target: &str, meta: Option<FileMeta>, complete: bool) -> anyhow::Result<()> {
-        match meta {
-            Some(m) => {
-                self.conn
-                    .prepare_cached(
-                        "INSERT INTO files(path, target, size, mtime_ns, ino, settings, ok, seen_run, etag, version)
-                         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                         ON CONFLICT(path) DO UPDATE SET target=?2, size=?3, mtime_ns=?4, ino=?5, settings=?6,
-                         ok=?7, seen_run=?8, etag=?9, version=?10",
-                    )?
-                    .execute(params![
-                        path,
-                        target_key(target),
-                        m.size as i64,
-                        m.mtime_ns,
-                        m.ino as i64,
-                        self.settings,
-                        complete,
-                        self.run,
-                        m.etag,
-                        m.version
-                    ])?;
-            }
-            None => {
-                self.conn
-                    .prepare_cached("UPDATE files SET seen_run=?1 WHERE path=?2")?
-                    .execute(params![self.run, path])?;
-            }
-        }
+    fn upsert_file(&mut self, path: &str, target: &str, m: FileMeta, complete: bool) -> anyhow::Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO files(path, target, size, mtime_ns, ino, settings, ok, seen_run, etag, version)
+                 VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(path) DO UPDATE SET target=?2, size=?3, mtime_ns=?4, ino=?5, settings=?6,
+                 ok=?7, seen_run=?8, etag=?9, version=?10",
+            )?
+            .execute(params![
+                path,
+                target_key(target),
+                m.size as i64,
+                m.mtime_ns,
+                m.ino as i64,
+                self.settings,
+                complete,
+                self.run,
+                m.etag,
+                m.version
+            ])?;
         Ok(())
     }
 
     /// A file was seen but not read (skipped by size, say): what the state holds for it stays,
     /// neither reported nor resolved.
     pub fn file_seen(&mut self, path: &str) -> anyhow::Result<()> {
+        self.snapshot.visit(path);
         self.conn
             .prepare_cached("DELETE FROM cur WHERE path=?1")?
             .execute([path])?;
-        self.upsert_file(path, "", None, false)?;
         self.tick()
     }
 
-    /// A file unchanged since it was read: its findings are carried, not read again.
+    /// A file unchanged since it was read (as [`Lookup::unchanged`] found, which noted it as
+    /// visited): its findings are carried, not read again. Nothing is written: what the state
+    /// holds for it is still true.
     pub fn file_unchanged(
         &mut self,
         path: &str,
@@ -458,8 +511,7 @@ impl Store {
     ) -> anyhow::Result<()> {
         self.counts.files_unchanged += 1;
         if !has_findings {
-            self.upsert_file(path, "", None, true)?;
-            return self.tick();
+            return Ok(());
         }
         let rows: Vec<(i64, Option<i64>, String)> = self
             .conn
@@ -479,8 +531,7 @@ impl Store {
                 emit(f, status)?;
             }
         }
-        self.upsert_file(path, "", None, true)?;
-        self.tick()
+        Ok(())
     }
 
     fn tick(&mut self) -> anyhow::Result<()> {
@@ -494,43 +545,53 @@ impl Store {
         Ok(())
     }
 
-    /// The end of a run. Files of these targets that this run did not see are gone and their
-    /// findings resolved (unless the walk itself failed somewhere: then nothing is resolved for
-    /// absence, since absence cannot be told from unreadability). Then the run is marked
-    /// complete and what it resolved is forgotten.
+    /// The end of a run, in one transaction with the last of its work. Files of these targets
+    /// that were in the state when the run started and that it did not come across are gone
+    /// and their findings resolved (unless the walk itself failed somewhere: then nothing is
+    /// resolved for absence, since absence cannot be told from unreadability). Then the run is
+    /// marked complete and what it resolved is forgotten.
     pub fn finish(
         &mut self,
         targets: &[String],
         resolve_missing: bool,
         emit: &mut dyn FnMut(Finding, Status) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let keys: Vec<&str> = targets.iter().map(|t| target_key(t)).collect();
-        let keys = serde_json::to_string(&keys)?;
-        let (run, base) = (self.run, self.base);
+        let run = self.run;
         if resolve_missing {
-            let gone: Vec<(i64, String)> = self
-                .conn
-                .prepare(
-                    "SELECT f.first_run, f.record FROM findings f JOIN files d ON f.path = d.path
-                     WHERE d.seen_run < ?1 AND d.target IN (SELECT value FROM json_each(?2))
-                     AND (f.gone_run IS NULL OR f.gone_run > ?3) AND f.first_run <= ?3 ORDER BY f.path, f.id",
-                )?
-                .query_map(params![run, keys, base], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            for (_, rec) in gone {
-                if let Some(f) = counts_and_parse(&mut self.counts, &rec, "resolved") {
-                    emit(f, "resolved")?;
+            let snapshot = self.snapshot.clone();
+            let keys: HashSet<&str> = targets.iter().map(|t| target_key(t)).collect();
+            let mut gone: Vec<(&str, &Prev)> = snapshot
+                .files
+                .iter()
+                .filter(|(_, p)| {
+                    !p.visited.load(Ordering::Relaxed) && keys.contains(snapshot.targets[p.target].as_str())
+                })
+                .map(|(path, p)| (&**path, p))
+                .collect();
+            gone.sort_unstable_by_key(|(path, _)| *path);
+            for (path, p) in gone {
+                if p.has_findings {
+                    let records: Vec<String> = self
+                        .conn
+                        .prepare_cached(
+                            "SELECT record FROM findings WHERE path=?1 AND (gone_run IS NULL OR gone_run > ?2)
+                             AND first_run <= ?2 ORDER BY id",
+                        )?
+                        .query_map(params![path, self.base], |r| r.get(0))?
+                        .collect::<Result<_, _>>()?;
+                    for rec in records {
+                        if let Some(f) = counts_and_parse(&mut self.counts, &rec, "resolved") {
+                            emit(f, "resolved")?;
+                        }
+                    }
+                    self.conn
+                        .prepare_cached("DELETE FROM findings WHERE path=?1")?
+                        .execute([path])?;
                 }
+                self.conn
+                    .prepare_cached("DELETE FROM files WHERE path=?1")?
+                    .execute([path])?;
             }
-            self.conn.execute(
-                "DELETE FROM findings WHERE path IN (SELECT path FROM files WHERE seen_run < ?1
-                 AND target IN (SELECT value FROM json_each(?2)))",
-                params![run, keys],
-            )?;
-            self.conn.execute(
-                "DELETE FROM files WHERE seen_run < ?1 AND target IN (SELECT value FROM json_each(?2))",
-                params![run, keys],
-            )?;
         }
         self.conn
             .execute("DELETE FROM findings WHERE gone_run IS NOT NULL", [])?;
@@ -605,6 +666,12 @@ mod tests {
             .file_read("s3://b/k", "s3://b", meta.clone(), true, &mut |_, _| Ok(()))
             .unwrap();
         store.finish(&["s3://b".into()], true, &mut |_, _| Ok(())).unwrap();
+        assert!(
+            lookup.unchanged("s3://b/k", &meta).is_none(),
+            "a run looks up what it started with"
+        );
+        drop((store, lookup));
+        let (_store, lookup) = open(&path, "s".into(), &["s3://b".into()], "r", false).unwrap();
         assert!(lookup.unchanged("s3://b/k", &meta).is_some());
         let other_etag = FileMeta {
             etag: Some("abd".into()),
