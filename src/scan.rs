@@ -145,8 +145,17 @@ pub enum Msg {
     Skip(&'static str),
     Error(ErrorRecord),
     /// A file unchanged since the last `--state` run: not read; its findings are carried.
-    /// (`true`: the state holds findings of it to carry.)
-    Unchanged(String, bool),
+    Unchanged(String),
+    /// A file unchanged since the last `--state` run with no findings to carry: the state
+    /// lookup counted it, the writer has nothing to do (not sent, see [`send`]).
+    Carried,
+}
+
+/// Sends a message to the writer, unless it is one the writer has nothing to do with.
+fn send(tx: &crossbeam_channel::Sender<Msg>, msg: Msg) {
+    if !matches!(msg, Msg::Carried) {
+        let _ = tx.send(msg);
+    }
 }
 
 /// Reusable per-worker state.
@@ -332,12 +341,13 @@ impl Writer<'_> {
                     }
                 }
             }
-            Msg::Unchanged(path, has_findings) => {
+            Msg::Unchanged(path) => {
                 if let Some(st) = store {
-                    st.file_unchanged(&path, has_findings, &mut |f, status| self.finding(f, Some(status)))?;
+                    st.file_unchanged(&path, &mut |f, status| self.finding(f, Some(status)))?;
                 }
                 self.tick();
             }
+            Msg::Carried => {}
             Msg::File(fr) => {
                 let tracked = fr.path != "-" && fr.meta.is_some();
                 if let Some(reason) = fr.skipped {
@@ -484,7 +494,10 @@ fn walk_target(
             return;
         }
         let mut w = Worker::default();
-        let _ = tx.send(visit(rules, cfg, &mut w, root, target, target, Some(meta), lookup, tx));
+        send(
+            tx,
+            visit(rules, cfg, &mut w, root, target, target, Some(meta), lookup, tx),
+        );
         return;
     }
     let walker = walkdir::WalkDir::new(root)
@@ -499,7 +512,9 @@ fn walk_target(
                 return true;
             }
             let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-            if !e.file_type().is_dir() && sel.is_some_and(|s| !s.takes(&crate::shard::relative_key(rel))) {
+            if !e.file_type().is_dir()
+                && sel.is_some_and(|s| s.shard.is_some() && !s.takes(&crate::shard::relative_key(rel)))
+            {
                 return false;
             }
             if excludes.is_match(rel) {
@@ -544,7 +559,7 @@ fn walk_target(
                     }
                 }
             };
-            let _ = tx.send(msg);
+            send(tx, msg);
         });
 }
 
@@ -627,7 +642,7 @@ fn scan_item(
                     "not an object URL this build can read (s3://, gs://, az://)",
                 )),
             };
-            let _ = tx.send(msg);
+            send(tx, msg);
         }
     }
 }
@@ -648,10 +663,11 @@ fn visit(
     let meta = match (lookup, meta) {
         (Some(lk), Some(m)) => {
             let fm = crate::state::FileMeta::of(&m);
-            if let Some(has_findings) = lk.unchanged(shown, &fm) {
-                return Msg::Unchanged(shown.to_string(), has_findings);
+            match lk.visit(shown, &fm) {
+                crate::state::Visit::Read => Some(fm),
+                crate::state::Visit::Unchanged => return Msg::Carried,
+                crate::state::Visit::Carry => return Msg::Unchanged(shown.to_string()),
             }
-            Some(fm)
         }
         // Tracked, but its metadata could not be read: scanned, and read again next time.
         (Some(_), None) => Some(crate::state::FileMeta::default()),
@@ -701,7 +717,7 @@ fn scan_items(
             } else {
                 visit_item(rules, cfg, w, item, target, lookup, tx)
             };
-            let _ = tx.send(msg);
+            send(tx, msg);
         })
     };
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
@@ -723,10 +739,12 @@ fn visit_item(
     tx: &crossbeam_channel::Sender<Msg>,
 ) -> Msg {
     let meta = lookup.map(|_| item.state_meta());
-    if let (Some(lk), Some(m)) = (lookup, &meta)
-        && let Some(has_findings) = lk.unchanged(&item.uri, m)
-    {
-        return Msg::Unchanged(item.uri.clone(), has_findings);
+    if let (Some(lk), Some(m)) = (lookup, &meta) {
+        match lk.visit(&item.uri, m) {
+            crate::state::Visit::Read => {}
+            crate::state::Visit::Unchanged => return Msg::Carried,
+            crate::state::Visit::Carry => return Msg::Unchanged(item.uri.clone()),
+        }
     }
     let mut fr = if let (Some(max), Some(size)) = (cfg.max_file_size, item.size)
         && size > max

@@ -22,7 +22,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const SCHEMA: &str = "1";
@@ -192,6 +192,8 @@ struct Prev {
 struct Snapshot {
     files: HashMap<Box<str>, Prev>,
     targets: Vec<String>,
+    /// Inputs found unchanged with no findings to carry (nothing else is done with them).
+    unchanged_quietly: AtomicU64,
 }
 
 impl Snapshot {
@@ -200,8 +202,8 @@ impl Snapshot {
         let mut files = HashMap::with_capacity(n as usize);
         let mut targets: Vec<String> = Vec::new();
         let mut stmt =
-            conn.prepare("SELECT path, target, size, mtime_ns, ino, settings, ok, etag, version FROM files")?;
-        let mut rows = stmt.query([])?;
+            conn.prepare("SELECT path, target, size, mtime_ns, ino, ok AND settings = ?1, etag, version FROM files")?;
+        let mut rows = stmt.query([settings])?;
         while let Some(r) = rows.next()? {
             let target = r.get_ref(1)?.as_str()?;
             let target = match targets.iter().position(|t| t == target) {
@@ -213,13 +215,14 @@ impl Snapshot {
             };
             let text =
                 |i: usize| -> rusqlite::Result<Option<Box<str>>> { Ok(r.get_ref(i)?.as_str_or_null()?.map(Box::from)) };
+            let int = |i: usize| -> rusqlite::Result<i64> { Ok(r.get_ref(i)?.as_i64()?) };
             let prev = Prev {
-                size: r.get::<_, i64>(2)? as u64,
-                mtime_ns: r.get(3)?,
-                ino: r.get::<_, i64>(4)? as u64,
-                etag: text(7)?,
-                version: text(8)?,
-                reusable: r.get::<_, bool>(6)? && r.get_ref(5)?.as_str()? == settings,
+                size: int(2)? as u64,
+                mtime_ns: int(3)?,
+                ino: int(4)? as u64,
+                etag: text(6)?,
+                version: text(7)?,
+                reusable: int(5)? != 0,
                 has_findings: false,
                 target,
                 visited: AtomicBool::new(false),
@@ -233,7 +236,11 @@ impl Snapshot {
                 p.has_findings = true;
             }
         }
-        Ok(Snapshot { files, targets })
+        Ok(Snapshot {
+            files,
+            targets,
+            unchanged_quietly: AtomicU64::new(0),
+        })
     }
 
     /// Notes that the run came across `path`.
@@ -249,11 +256,24 @@ pub struct Lookup {
     snapshot: Arc<Snapshot>,
 }
 
+/// What a run does with an input, as [`Lookup::visit`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    /// New or changed (or read under other settings): to be read.
+    Read,
+    /// Unchanged and without findings: nothing to do (counted already).
+    Unchanged,
+    /// Unchanged, with findings the writer carries ([`Store::file_unchanged`]).
+    Carry,
+}
+
 impl Lookup {
-    /// `Some(has_findings)` when the file is unchanged (`has_findings`: the state holds records
-    /// for it, to carry), `None` when it must be read.
-    pub fn unchanged(&self, path: &str, meta: &FileMeta) -> Option<bool> {
-        let p = self.snapshot.files.get(path)?;
+    /// Whether the input must be read. An input found unchanged is noted as come across (one
+    /// read is noted by [`Store::file_read`]).
+    pub fn visit(&self, path: &str, meta: &FileMeta) -> Visit {
+        let Some(p) = self.snapshot.files.get(path) else {
+            return Visit::Read;
+        };
         let same = p.reusable
             && p.size == meta.size
             && p.mtime_ns == meta.mtime_ns
@@ -261,10 +281,15 @@ impl Lookup {
             && p.etag.as_deref() == meta.etag.as_deref()
             && p.version.as_deref() == meta.version.as_deref();
         if !same {
-            return None;
+            return Visit::Read;
         }
         p.visited.store(true, Ordering::Relaxed);
-        Some(p.has_findings)
+        if p.has_findings {
+            Visit::Carry
+        } else {
+            self.snapshot.unchanged_quietly.fetch_add(1, Ordering::Relaxed);
+            Visit::Unchanged
+        }
     }
 }
 
@@ -337,8 +362,55 @@ fn counts_and_parse(counts: &mut Counts, rec: &str, status: Status) -> Option<Fi
         "unchanged" => counts.unchanged += 1,
         _ => counts.resolved += 1,
     }
-    let v: serde_json::Value = serde_json::from_str(rec).ok()?;
-    Finding::from_json(&v)
+    parse_record(rec)
+}
+
+/// A finding as the state keeps it (the shape `serde` gives a [`Finding`]), read without
+/// building a JSON tree first.
+#[derive(serde::Deserialize)]
+struct Record<'a> {
+    rule: String,
+    category: String,
+    #[serde(borrow)]
+    confidence: std::borrow::Cow<'a, str>,
+    score: f64,
+    path: String,
+    member: Option<Vec<String>>,
+    line: Option<u64>,
+    column: Option<u64>,
+    field: Option<String>,
+    masked: String,
+    fingerprint: String,
+    validated: bool,
+    evidence: Vec<String>,
+    legal_basis: String,
+    value: Option<String>,
+}
+
+fn parse_record(rec: &str) -> Option<Finding> {
+    let Ok(r) = serde_json::from_str::<Record>(rec) else {
+        // Not the shape this version writes: the general reader.
+        return Finding::from_json(&serde_json::from_str(rec).ok()?);
+    };
+    Some(Finding {
+        kind: "finding",
+        rule: r.rule,
+        category: r.category,
+        confidence: crate::patterns::Confidence::parse(&r.confidence)?.as_str(),
+        score: r.score,
+        path: r.path,
+        member: r.member,
+        line: r.line,
+        column: r.column,
+        field: r.field,
+        masked: r.masked,
+        fingerprint: r.fingerprint,
+        validated: r.validated,
+        evidence: r.evidence,
+        legal_basis: r.legal_basis,
+        value: r.value,
+        status: None,
+    })
 }
 
 /// Identity of a finding within its file: rule, fingerprint, container member, field. The
@@ -500,28 +572,23 @@ impl Store {
         self.tick()
     }
 
-    /// A file unchanged since it was read (as [`Lookup::unchanged`] found, which noted it as
-    /// visited): its findings are carried, not read again. Nothing is written: what the state
-    /// holds for it is still true.
+    /// A file unchanged since it was read, with findings ([`Visit::Carry`]): they are carried,
+    /// not read again. Nothing is written: what the state holds for it is still true.
     pub fn file_unchanged(
         &mut self,
         path: &str,
-        has_findings: bool,
         emit: &mut dyn FnMut(Finding, Status) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         self.counts.files_unchanged += 1;
-        if !has_findings {
-            return Ok(());
-        }
-        let rows: Vec<(i64, Option<i64>, String)> = self
+        // In index order, sorted here: an ORDER BY would build a temporary b-tree per file.
+        let mut rows: Vec<(i64, i64, i64, Option<i64>, String)> = self
             .conn
-            .prepare_cached(
-                "SELECT first_run, gone_run, record FROM findings WHERE path=?1
-                 AND (gone_run IS NULL OR gone_run > ?2) ORDER BY occ, id",
-            )?
-            .query_map(params![path, self.base], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .prepare_cached("SELECT occ, id, first_run, gone_run, record FROM findings WHERE path=?1")?
+            .query_map([path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
             .collect::<Result<_, _>>()?;
-        for (first, gone, rec) in rows {
+        rows.retain(|r| r.3.is_none_or(|gone| gone > self.base));
+        rows.sort_unstable_by_key(|r| (r.0, r.1));
+        for (_, _, first, gone, rec) in rows {
             let status = if gone.is_some() {
                 "resolved"
             } else {
@@ -557,6 +624,7 @@ impl Store {
         emit: &mut dyn FnMut(Finding, Status) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let run = self.run;
+        self.counts.files_unchanged += self.snapshot.unchanged_quietly.swap(0, Ordering::Relaxed);
         if resolve_missing {
             let snapshot = self.snapshot.clone();
             let keys: HashSet<&str> = targets.iter().map(|t| target_key(t)).collect();
@@ -635,6 +703,37 @@ pub fn try_lock(path: &Path) -> anyhow::Result<Option<std::fs::File>> {
 mod tests {
     use super::*;
 
+    /// A stored record reads back as the general reader reads it.
+    #[test]
+    fn records_read_back_as_written() {
+        let f = Finding {
+            kind: "finding",
+            rule: "jp.my_number".into(),
+            category: "national_id".into(),
+            confidence: "high",
+            score: 0.93,
+            path: "tree/a \"b\".txt".into(),
+            member: Some(vec!["x.zip".into(), "y.csv".into()]),
+            line: Some(3),
+            column: None,
+            field: Some("個人番号".into()),
+            masked: "********1234".into(),
+            fingerprint: "abc".into(),
+            validated: true,
+            evidence: vec!["label:個人番号".into()],
+            legal_basis: "番号法".into(),
+            value: None,
+            status: None,
+        };
+        let rec = serde_json::to_string(&f).unwrap();
+        assert_eq!(parse_record(&rec), Some(f.clone()));
+        assert_eq!(
+            parse_record(&rec),
+            Finding::from_json(&serde_json::from_str(&rec).unwrap())
+        );
+        assert_eq!(parse_record("{}"), None);
+    }
+
     /// A state file made before objects gains the ETag and version columns, and an object is
     /// unchanged only with the same ETag and version id.
     #[test]
@@ -666,23 +765,24 @@ mod tests {
             .file_read("s3://b/k", "s3://b", meta.clone(), true, &mut |_, _| Ok(()))
             .unwrap();
         store.finish(&["s3://b".into()], true, &mut |_, _| Ok(())).unwrap();
-        assert!(
-            lookup.unchanged("s3://b/k", &meta).is_none(),
+        assert_eq!(
+            lookup.visit("s3://b/k", &meta),
+            Visit::Read,
             "a run looks up what it started with"
         );
         drop((store, lookup));
         let (_store, lookup) = open(&path, "s".into(), &["s3://b".into()], "r", false).unwrap();
-        assert!(lookup.unchanged("s3://b/k", &meta).is_some());
+        assert_eq!(lookup.visit("s3://b/k", &meta), Visit::Unchanged);
         let other_etag = FileMeta {
             etag: Some("abd".into()),
             ..meta.clone()
         };
-        assert!(lookup.unchanged("s3://b/k", &other_etag).is_none());
+        assert_eq!(lookup.visit("s3://b/k", &other_etag), Visit::Read);
         let other_version = FileMeta {
             version: Some("v2".into()),
             ..meta
         };
-        assert!(lookup.unchanged("s3://b/k", &other_version).is_none());
+        assert_eq!(lookup.visit("s3://b/k", &other_version), Visit::Read);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
