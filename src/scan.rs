@@ -503,18 +503,19 @@ fn walk_target(
     let walker = walkdir::WalkDir::new(root)
         .follow_links(cfg.follow_symlinks)
         .follow_root_links(true)
-        .sort_by_file_name();
+        // By file name: the entries of one directory all start with its path, so comparing
+        // whole paths as bytes orders them the same, without parsing a name per comparison.
+        .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()));
     let skip_tx = tx.clone();
+    let sharded = sel.is_some_and(|s| s.shard.is_some());
     walker
         .into_iter()
         .filter_entry(move |e| {
-            if e.depth() == 0 {
+            if e.depth() == 0 || (!sharded && excludes.is_empty()) {
                 return true;
             }
             let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-            if !e.file_type().is_dir()
-                && sel.is_some_and(|s| s.shard.is_some() && !s.takes(&crate::shard::relative_key(rel)))
-            {
+            if !e.file_type().is_dir() && sharded && sel.is_some_and(|s| !s.takes(&crate::shard::relative_key(rel))) {
                 return false;
             }
             if excludes.is_match(rel) {
@@ -553,7 +554,10 @@ fn walk_target(
                     } else if !ft.is_file() {
                         Msg::Skip("special")
                     } else {
-                        let shown = e.path().display().to_string();
+                        let shown = e
+                            .path()
+                            .to_str()
+                            .map_or_else(|| e.path().display().to_string(), String::from);
                         let meta = lookup.and_then(|_| e.metadata().ok());
                         visit(rules, cfg, w, e.path(), &shown, target, meta, lookup, tx)
                     }
