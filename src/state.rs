@@ -181,29 +181,28 @@ struct Prev {
     reusable: bool,
     /// The state holds findings of it.
     has_findings: bool,
-    /// The TARGET it was found under: an index into [`Snapshot::targets`].
+    /// The TARGET it was found under: an index into [`Part::targets`].
     target: usize,
     /// This run came across it (read it, carried it, or skipped it).
     visited: AtomicBool,
 }
 
-/// The `files` table as the run found it, loaded once: workers look inputs up without a query,
-/// and the inputs no one visited are the ones gone at the end.
-struct Snapshot {
+/// The rows of one range of rowids of the `files` table.
+struct Part {
     files: HashMap<Box<str>, Prev>,
+    /// The TARGETs of these rows ([`Prev::target`]).
     targets: Vec<String>,
-    /// Inputs found unchanged with no findings to carry (nothing else is done with them).
-    unchanged_quietly: AtomicU64,
 }
 
-impl Snapshot {
-    fn load(conn: &Connection, settings: &str) -> anyhow::Result<Snapshot> {
-        let n: i64 = conn.query_row("SELECT count(*) FROM files", [], |r| r.get(0))?;
-        let mut files = HashMap::with_capacity(n as usize);
+impl Part {
+    fn load(conn: &Connection, settings: &str, rowids: (i64, i64), capacity: usize) -> rusqlite::Result<Part> {
+        let mut files = HashMap::with_capacity(capacity);
         let mut targets: Vec<String> = Vec::new();
-        let mut stmt =
-            conn.prepare("SELECT path, target, size, mtime_ns, ino, ok AND settings = ?1, etag, version FROM files")?;
-        let mut rows = stmt.query([settings])?;
+        let mut stmt = conn.prepare(
+            "SELECT path, target, size, mtime_ns, ino, ok AND settings = ?1, etag, version FROM files
+             WHERE rowid BETWEEN ?2 AND ?3",
+        )?;
+        let mut rows = stmt.query(params![settings, rowids.0, rowids.1])?;
         while let Some(r) = rows.next()? {
             let target = r.get_ref(1)?.as_str()?;
             let target = match targets.iter().position(|t| t == target) {
@@ -229,23 +228,76 @@ impl Snapshot {
             };
             files.insert(Box::from(r.get_ref(0)?.as_str()?), prev);
         }
+        Ok(Part { files, targets })
+    }
+}
+
+/// The `files` table as the run found it, loaded once: workers look inputs up without a query,
+/// and the inputs no one visited are the ones gone at the end.
+struct Snapshot {
+    /// Ranges of rows loaded in parallel; a path is in one of them.
+    parts: Vec<Part>,
+    /// Inputs found unchanged with no findings to carry (nothing else is done with them).
+    unchanged_quietly: AtomicU64,
+}
+
+impl Snapshot {
+    /// Loads the table through `conn`, a large one in ranges of rowids read by threads of their
+    /// own, each on a read-only connection to `path` (no run writes in between: one consistent
+    /// state).
+    fn load(conn: &Connection, path: &Path, settings: &str) -> anyhow::Result<Snapshot> {
+        let int = |sql: &str| -> rusqlite::Result<i64> { conn.query_row(sql, [], |r| r.get(0)) };
+        let n = int("SELECT count(*) FROM files")?;
+        let lo = int("SELECT coalesce(min(rowid), 0) FROM files")?;
+        let hi = int("SELECT coalesce(max(rowid), 0) FROM files")?;
+        let threads = if n < 4096 {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |c| c.get().min(4))
+        };
+        let step = (hi - lo) / threads as i64 + 1;
+        let range = |i: usize| (lo + i as i64 * step, lo + (i as i64 + 1) * step - 1);
+        let capacity = n as usize / threads + 64;
+        let mut parts = std::thread::scope(|s| -> anyhow::Result<Vec<Part>> {
+            let others: Vec<_> = (1..threads)
+                .map(|i| {
+                    s.spawn(move || -> rusqlite::Result<Part> {
+                        let c = Connection::open_with_flags(
+                            path,
+                            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                        )?;
+                        c.busy_timeout(Duration::from_secs(30))?;
+                        Part::load(&c, settings, range(i), capacity)
+                    })
+                })
+                .collect();
+            let mut parts = vec![Part::load(conn, settings, range(0), capacity)?];
+            for h in others {
+                parts.push(h.join().expect("state loader thread panicked")?);
+            }
+            Ok(parts)
+        })?;
         let mut stmt = conn.prepare("SELECT DISTINCT path FROM findings")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            if let Some(p) = files.get_mut(r.get_ref(0)?.as_str()?) {
+            let path = r.get_ref(0)?.as_str()?;
+            if let Some(p) = parts.iter_mut().find_map(|part| part.files.get_mut(path)) {
                 p.has_findings = true;
             }
         }
         Ok(Snapshot {
-            files,
-            targets,
+            parts,
             unchanged_quietly: AtomicU64::new(0),
         })
     }
 
+    fn get(&self, path: &str) -> Option<&Prev> {
+        self.parts.iter().find_map(|part| part.files.get(path))
+    }
+
     /// Notes that the run came across `path`.
     fn visit(&self, path: &str) {
-        if let Some(p) = self.files.get(path) {
+        if let Some(p) = self.get(path) {
             p.visited.store(true, Ordering::Relaxed);
         }
     }
@@ -271,7 +323,7 @@ impl Lookup {
     /// Whether the input must be read. An input found unchanged is noted as come across (one
     /// read is noted by [`Store::file_read`]).
     pub fn visit(&self, path: &str, meta: &FileMeta) -> Visit {
-        let Some(p) = self.snapshot.files.get(path) else {
+        let Some(p) = self.snapshot.get(path) else {
             return Visit::Read;
         };
         let same = p.reusable
@@ -338,7 +390,7 @@ pub fn open(
         params![crate::report::now(), serde_json::to_string(targets)?, rules_version],
     )?;
     let run = conn.last_insert_rowid();
-    let snapshot = Arc::new(Snapshot::load(&conn, &settings)?);
+    let snapshot = Arc::new(Snapshot::load(&conn, path, &settings)?);
     conn.execute_batch("BEGIN")?;
     Ok((
         Store {
@@ -629,10 +681,12 @@ impl Store {
             let snapshot = self.snapshot.clone();
             let keys: HashSet<&str> = targets.iter().map(|t| target_key(t)).collect();
             let mut gone: Vec<(&str, &Prev)> = snapshot
-                .files
+                .parts
                 .iter()
-                .filter(|(_, p)| {
-                    !p.visited.load(Ordering::Relaxed) && keys.contains(snapshot.targets[p.target].as_str())
+                .flat_map(|part| {
+                    part.files.iter().filter(|(_, p)| {
+                        !p.visited.load(Ordering::Relaxed) && keys.contains(part.targets[p.target].as_str())
+                    })
                 })
                 .map(|(path, p)| (&**path, p))
                 .collect();
@@ -702,6 +756,94 @@ pub fn try_lock(path: &Path) -> anyhow::Result<Option<std::fs::File>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn finding(path: &str) -> Finding {
+        Finding {
+            kind: "finding",
+            rule: "jp.my_number".into(),
+            category: "national_id".into(),
+            confidence: "high",
+            score: 0.93,
+            path: path.into(),
+            member: None,
+            line: Some(2),
+            column: None,
+            field: None,
+            masked: "********1234".into(),
+            fingerprint: format!("fp-{path}"),
+            validated: true,
+            evidence: vec![],
+            legal_basis: "番号法".into(),
+            value: None,
+            status: None,
+        }
+    }
+
+    /// A table large enough to be loaded in parts: every row is found in one of them, the rows
+    /// not come across are the deleted ones, and rows with findings are carried.
+    #[test]
+    fn a_large_table_loads_in_parts() {
+        let dir = tempfile_dir("parts");
+        let path = dir.join("s.db");
+        let targets = ["t".to_string()];
+        let n = 5000;
+        let name = |i: usize| format!("t/d{}/f{i:05}.txt", i % 7);
+        let meta = |i: usize| FileMeta {
+            size: i as u64,
+            mtime_ns: 1_000 + i as i64,
+            ino: 77 + i as u64,
+            ..Default::default()
+        };
+        let (mut store, _) = open(&path, "s".into(), &targets, "r", false).unwrap();
+        for i in 0..n {
+            if i % 1000 == 3 {
+                store.stage(&finding(&name(i))).unwrap();
+            }
+            store
+                .file_read(&name(i), "t", meta(i), true, &mut |_, _| Ok(()))
+                .unwrap();
+        }
+        store.finish(&targets, true, &mut |_, _| Ok(())).unwrap();
+        drop(store);
+
+        let (mut store, lookup) = open(&path, "s".into(), &targets, "r", false).unwrap();
+        let gone = [0, 2500, n - 1];
+        let (mut carried, mut emitted) = (0, Vec::new());
+        for i in (0..n).filter(|i| !gone.contains(i)) {
+            match lookup.visit(&name(i), &meta(i)) {
+                Visit::Carry => {
+                    carried += 1;
+                    store
+                        .file_unchanged(&name(i), &mut |f, s| {
+                            emitted.push((f.path, s));
+                            Ok(())
+                        })
+                        .unwrap();
+                }
+                v => assert_eq!(v, Visit::Unchanged, "{}", name(i)),
+            }
+        }
+        assert_eq!(carried, 5);
+        assert!(emitted.iter().all(|(_, s)| *s == "unchanged"), "{emitted:?}");
+        let changed = FileMeta { size: 1, ..meta(7) };
+        assert_eq!(lookup.visit(&name(7), &changed), Visit::Read);
+        assert_eq!(lookup.visit("t/new.txt", &meta(1)), Visit::Read);
+        store.finish(&targets, true, &mut |_, _| Ok(())).unwrap();
+        assert_eq!(store.counts.files_unchanged, (n - gone.len()) as u64);
+        let left: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM files", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, (n - gone.len()) as i64);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn tempfile_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("appiscan-state-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
 
     /// A stored record reads back as the general reader reads it.
     #[test]
