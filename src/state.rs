@@ -170,19 +170,22 @@ pub fn resolve_key(path: &Path, given: Option<Vec<u8>>) -> anyhow::Result<Vec<u8
     }
 }
 
-/// What the state held for one input when the run started.
+/// The ETag and version id of an object, as the state holds them.
+type ObjectIds = (Option<Box<str>>, Option<Box<str>>);
+
+/// What the state held for one input when the run started (kept small: one per file).
 struct Prev {
     size: u64,
     mtime_ns: i64,
     ino: u64,
-    etag: Option<Box<str>>,
-    version: Option<Box<str>>,
+    /// The ETag and version id of an object; `None` for local files.
+    object: Option<Box<ObjectIds>>,
     /// Read completely under this run's settings: carried when unchanged.
     reusable: bool,
     /// The state holds findings of it.
     has_findings: bool,
     /// The TARGET it was found under: an index into [`Part::targets`].
-    target: usize,
+    target: u32,
     /// This run came across it (read it, carried it, or skipped it).
     visited: AtomicBool,
 }
@@ -206,21 +209,24 @@ impl Part {
         while let Some(r) = rows.next()? {
             let target = r.get_ref(1)?.as_str()?;
             let target = match targets.iter().position(|t| t == target) {
-                Some(i) => i,
+                Some(i) => i as u32,
                 None => {
                     targets.push(target.to_string());
-                    targets.len() - 1
+                    (targets.len() - 1) as u32
                 }
             };
             let text =
                 |i: usize| -> rusqlite::Result<Option<Box<str>>> { Ok(r.get_ref(i)?.as_str_or_null()?.map(Box::from)) };
             let int = |i: usize| -> rusqlite::Result<i64> { Ok(r.get_ref(i)?.as_i64()?) };
+            let object = match (text(6)?, text(7)?) {
+                (None, None) => None,
+                ids => Some(Box::new(ids)),
+            };
             let prev = Prev {
                 size: int(2)? as u64,
                 mtime_ns: int(3)?,
                 ino: int(4)? as u64,
-                etag: text(6)?,
-                version: text(7)?,
+                object,
                 reusable: int(5)? != 0,
                 has_findings: false,
                 target,
@@ -330,8 +336,10 @@ impl Lookup {
             && p.size == meta.size
             && p.mtime_ns == meta.mtime_ns
             && p.ino == meta.ino
-            && p.etag.as_deref() == meta.etag.as_deref()
-            && p.version.as_deref() == meta.version.as_deref();
+            && p.object
+                .as_ref()
+                .map_or((None, None), |o| (o.0.as_deref(), o.1.as_deref()))
+                == (meta.etag.as_deref(), meta.version.as_deref());
         if !same {
             return Visit::Read;
         }
@@ -685,7 +693,7 @@ impl Store {
                 .iter()
                 .flat_map(|part| {
                     part.files.iter().filter(|(_, p)| {
-                        !p.visited.load(Ordering::Relaxed) && keys.contains(part.targets[p.target].as_str())
+                        !p.visited.load(Ordering::Relaxed) && keys.contains(part.targets[p.target as usize].as_str())
                     })
                 })
                 .map(|(path, p)| (&**path, p))
