@@ -218,30 +218,34 @@ pub struct Hit {
 
 /// Keyword hits over lower-cased folded text, ASCII keywords only at a word start.
 pub fn keyword_hits(rules: &RuleSet, lower: &str) -> Vec<Hit> {
+    let (mut kw, mut topics) = (Vec::new(), Vec::new());
+    rules.kwscan.find_all(
+        [&rules.automaton, &rules.topic_automaton],
+        lower,
+        [&mut kw, &mut topics],
+    );
+    keyword_filter(rules, lower, &kw)
+}
+
+/// The label keywords among the raw hits of [`RuleSet::automaton`].
+pub fn keyword_filter(rules: &RuleSet, lower: &str, raw: &[crate::kwscan::RawHit]) -> Vec<Hit> {
     let b = lower.as_bytes();
-    rules
-        .automaton
-        .find_iter(lower)
+    raw.iter()
         .filter(|m| {
-            let kw = &rules.keywords[m.pattern().as_usize()];
-            if kw.ascii && m.start() > 0 && b[m.start() - 1].is_ascii_alphabetic() {
+            let kw = &rules.keywords[m.pattern];
+            if kw.ascii && m.start > 0 && b[m.start - 1].is_ascii_alphabetic() {
                 return false;
             }
             // `番号` in `電話番号` or `社員番号` is not the 番号 of an insurance card.
-            if kw.standalone
-                && lower[..m.start()]
-                    .chars()
-                    .next_back()
-                    .is_some_and(char::is_alphanumeric)
-            {
+            if kw.standalone && lower[..m.start].chars().next_back().is_some_and(char::is_alphanumeric) {
                 return false;
             }
             true
         })
         .map(|m| Hit {
-            start: m.start(),
-            end: m.end(),
-            kw: m.pattern().as_usize(),
+            start: m.start,
+            end: m.end,
+            kw: m.pattern,
         })
         .collect()
 }
@@ -260,6 +264,30 @@ fn is_alnum(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
+/// Up to `N` small counts; more are counted but not kept (`overflow`).
+struct Groups<const N: usize> {
+    len: usize,
+    v: [u8; N],
+}
+
+impl<const N: usize> Groups<N> {
+    fn new() -> Self {
+        Groups { len: 0, v: [0; N] }
+    }
+    fn push(&mut self, x: usize) {
+        if self.len < N {
+            self.v[self.len] = x.min(255) as u8;
+        }
+        self.len += 1;
+    }
+    fn overflow(&self) -> bool {
+        self.len > N
+    }
+    fn as_slice(&self) -> &[u8] {
+        &self.v[..self.len.min(N)]
+    }
+}
+
 /// Finds value-shaped spans at or after `from`: maximal ASCII words, digit groups joined by one
 /// consistent `-` or `.`, and runs of short digit groups joined by single spaces. A span glued to
 /// a longer run (`-`/`.` plus a digit on either side, `_`, letters) is not a candidate, so no window
@@ -272,10 +300,10 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
     // previous piece reported it.
     let first = out.len();
     let mut i = 0;
-    while i < n {
-        if !is_alnum(b[i]) {
-            i += 1;
-            continue;
+    loop {
+        i = next_alnum(b, i);
+        if i >= n {
+            break;
         }
         let wend = word_end(b, i);
         let glued_before = glued_before(b, i);
@@ -295,8 +323,10 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             continue;
         }
         // Digit groups joined by `-` or `.`.
-        let mut groups = vec![wend - i];
-        let mut seps: Vec<u8> = Vec::new();
+        let mut groups = Groups::<8>::new();
+        groups.push(wend - i);
+        let mut sep: Option<u8> = None;
+        let mut consistent = true;
         let mut j = wend;
         let mut glued = glued_before;
         while j + 1 < n && matches!(b[j], b'-' | b'.') && is_alnum(b[j + 1]) {
@@ -306,21 +336,26 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
                 j = e;
                 break;
             }
-            seps.push(b[j]);
+            match sep {
+                None => sep = Some(b[j]),
+                Some(x) if x != b[j] => consistent = false,
+                Some(_) => {}
+            }
             groups.push(e - j - 1);
             j = e;
         }
         if j < n && b[j] == b'_' {
             glued = true;
         }
-        let consistent = seps.windows(2).all(|w| w[0] == w[1]);
         if glued || !consistent {
             i = j;
             continue;
         }
         // A lone short group may start a space-separated run (`1234 5678 9018`).
-        if groups.len() == 1 && groups[0] <= 4 {
-            let mut sp_groups = vec![groups[0]];
+        if groups.len == 1 && wend - i <= 4 {
+            let mut sp_groups = Groups::<16>::new();
+            sp_groups.push(wend - i);
+            let mut all_ones = wend - i == 1;
             let mut k = j;
             let mut broken = false;
             while k + 1 < n && b[k] == b' ' && b[k + 1].is_ascii_digit() {
@@ -331,14 +366,14 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
                     break;
                 }
                 sp_groups.push(e - k - 1);
+                all_ones &= e - k - 1 == 1;
                 k = e;
             }
-            if sp_groups.len() > 1 {
+            if sp_groups.len > 1 {
                 if !broken {
-                    let sig = if sp_groups.iter().all(|&g| g == 1) {
+                    let sig = if all_ones {
                         let mut sig = Sig::default();
-                        sig.push_str("N1*");
-                        sig.push_num(sp_groups.len());
+                        sig.push(Sig::SPACED, sp_groups.len);
                         sig
                     } else {
                         group_signature(&sp_groups)
@@ -358,12 +393,40 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             start: i,
             end: j,
             sig: group_signature(&groups),
-            bare: groups.len() == 1,
+            bare: groups.len == 1,
         });
         i = j;
     }
     let before = out[first..].partition_point(|c| c.start < from);
     out.drain(first..first + before);
+}
+
+/// The first ASCII letter or digit at or after `i` (`b.len()` if none).
+#[inline]
+fn next_alnum(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        while i + 16 <= b.len() {
+            // SAFETY: SSE2 is part of the x86_64 baseline; 16 bytes from `i` are in `b`.
+            let m = unsafe {
+                let v = _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i);
+                let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+                let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+                let l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(b'a' as i8));
+                let letter = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l);
+                _mm_movemask_epi8(_mm_or_si128(digit, letter)) as u32
+            };
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    while i < b.len() && !is_alnum(b[i]) {
+        i += 1;
+    }
+    i
 }
 
 fn word_end(b: &[u8], mut i: usize) -> usize {
@@ -389,60 +452,120 @@ fn glued_before(b: &[u8], i: usize) -> bool {
     false
 }
 
-/// A shape signature (`N4-N4-N4`, `A2N7`) kept inline: no allocation per candidate. Longer
-/// signatures than any rule's are marked overflowed and match nothing.
-#[derive(Clone, Copy, Default)]
+/// A shape signature (`N4-N4-N4`, `A2N7`, `N1*12`) packed into an integer: no allocation and
+/// one comparison per rule shape. Up to 8 tokens of a kind and a length (1–63), `-` between
+/// groups being a token of its own; anything longer is marked overflowed and matches nothing.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sig {
-    len: u8,
-    buf: [u8; 30],
+    key: u64,
+    n: u8,
 }
 
 impl Sig {
-    fn push_str(&mut self, t: &str) {
-        for &c in t.as_bytes() {
-            if (self.len as usize) < self.buf.len() {
-                self.buf[self.len as usize] = c;
-            }
-            self.len = self.len.saturating_add(1);
+    const SEP: u8 = 0;
+    const DIGITS: u8 = 1;
+    const LETTERS: u8 = 2;
+    /// Single digits joined by spaces (`N1*12`): the length is their count.
+    const SPACED: u8 = 3;
+    const MAX: u8 = 8;
+
+    fn push(&mut self, kind: u8, len: usize) {
+        if self.n >= Self::MAX || len > 63 {
+            self.n = u8::MAX;
+            return;
         }
+        self.key |= (((kind << 6) | len as u8) as u64) << (8 * self.n);
+        self.n += 1;
     }
-    fn push_num(&mut self, n: usize) {
-        let mut tmp = [0u8; 20];
-        let mut k = tmp.len();
-        let mut n = n;
-        loop {
-            k -= 1;
-            tmp[k] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
+
+    fn overflowed(&self) -> bool {
+        self.n > Self::MAX
+    }
+
+    /// A hash of the signature in `0..256`.
+    #[inline]
+    pub fn slot(&self) -> usize {
+        ((self.key ^ ((self.n as u64) << 59)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+    }
+
+    /// Single digits joined by spaces (`N1*12`).
+    pub fn is_spaced(&self) -> bool {
+        self.n == 1 && (self.key as u8) >> 6 == Self::SPACED
+    }
+
+    /// Parses the shape syntax of the rule files: groups of `A<n>`/`N<n>` joined by `-`, or
+    /// `N1*<n>`.
+    pub fn parse(s: &str) -> Result<Sig, String> {
+        let mut sig = Sig::default();
+        if let Some(n) = s.strip_prefix("N1*") {
+            sig.push(Self::SPACED, n.parse::<usize>().map_err(|e| e.to_string())?);
+        } else {
+            for (g, group) in s.split('-').enumerate() {
+                if group.is_empty() {
+                    return Err("empty group".into());
+                }
+                if g > 0 {
+                    sig.push(Self::SEP, 0);
+                }
+                let mut rest = group;
+                while let Some(c) = rest.chars().next() {
+                    let kind = match c {
+                        'A' => Self::LETTERS,
+                        'N' => Self::DIGITS,
+                        _ => return Err(format!("unexpected {c}")),
+                    };
+                    let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
+                    let len: usize = rest[1..1 + digits]
+                        .parse()
+                        .map_err(|e: std::num::ParseIntError| e.to_string())?;
+                    sig.push(kind, len);
+                    rest = &rest[1 + digits..];
+                }
             }
         }
-        self.push_str(std::str::from_utf8(&tmp[k..]).unwrap_or(""));
-    }
-    /// The signature, or `""` when it overflowed.
-    pub fn as_str(&self) -> &str {
-        if self.len as usize > self.buf.len() {
-            return "";
+        if sig.overflowed() {
+            return Err("more than 8 parts or a part longer than 63".into());
         }
-        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+        Ok(sig)
+    }
+}
+
+impl std::fmt::Display for Sig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.overflowed() {
+            return Ok(());
+        }
+        for k in 0..self.n {
+            let t = (self.key >> (8 * k)) as u8;
+            let len = t & 63;
+            match t >> 6 {
+                Self::SEP => f.write_str("-")?,
+                Self::DIGITS => write!(f, "N{len}")?,
+                Self::LETTERS => write!(f, "A{len}")?,
+                _ => write!(f, "N1*{len}")?,
+            }
+        }
+        Ok(())
     }
 }
 
 impl std::fmt::Debug for Sig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        std::fmt::Display::fmt(self, f)
     }
 }
 
-fn group_signature(groups: &[usize]) -> Sig {
+fn group_signature<const N: usize>(groups: &Groups<N>) -> Sig {
     let mut s = Sig::default();
-    for (k, g) in groups.iter().enumerate() {
+    if groups.overflow() {
+        s.n = u8::MAX;
+        return s;
+    }
+    for (k, &g) in groups.as_slice().iter().enumerate() {
         if k > 0 {
-            s.push_str("-");
+            s.push(Sig::SEP, 0);
         }
-        s.push_str("N");
-        s.push_num(*g);
+        s.push(Sig::DIGITS, g as usize);
     }
     s
 }
@@ -456,8 +579,7 @@ fn word_signature(w: &[u8]) -> Sig {
         while k < w.len() && w[k].is_ascii_digit() == digit {
             k += 1;
         }
-        s.push_str(if digit { "N" } else { "A" });
-        s.push_num(k - start);
+        s.push(if digit { Sig::DIGITS } else { Sig::LETTERS }, k - start);
     }
     s
 }
@@ -467,11 +589,66 @@ fn word_signature(w: &[u8]) -> Sig {
 pub struct Scratch {
     lower: String,
     cands: Vec<Candidate>,
+    raw_kw: Vec<crate::kwscan::RawHit>,
+    raw_topics: Vec<crate::kwscan::RawHit>,
+    char_index: CharIndex,
 }
 
-/// Counts characters (not bytes) in `s`.
+/// Counts characters (not bytes) in `s`: the bytes that are not UTF-8 continuation bytes.
 pub(crate) fn chars(s: &[u8]) -> usize {
-    s.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+    let mut n = 0;
+    let mut rest = s;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        while rest.len() >= 16 {
+            // SAFETY: SSE2 is part of the x86_64 baseline; `rest` holds 16 readable bytes.
+            let m = unsafe {
+                let v = _mm_loadu_si128(rest.as_ptr() as *const __m128i);
+                // Continuation bytes are 0x80..=0xBF, i.e. -128..=-65 as i8.
+                _mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(-65))) as u32
+            };
+            n += m.count_ones() as usize;
+            rest = &rest[16..];
+        }
+    }
+    n + rest.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+}
+
+/// Characters before every 64-byte boundary of a text, so that the characters between two
+/// offsets are counted in constant time (label distances are in characters).
+#[derive(Default)]
+pub struct CharIndex {
+    before: Vec<u32>,
+}
+
+impl CharIndex {
+    const BLOCK: usize = 64;
+
+    pub fn build(&mut self, b: &[u8]) {
+        self.before.clear();
+        let mut n = 0u32;
+        for block in b.chunks(Self::BLOCK) {
+            self.before.push(n);
+            n += chars(block) as u32;
+        }
+        self.before.push(n);
+    }
+
+    /// Characters in `b[..p]`.
+    fn at(&self, b: &[u8], p: usize) -> usize {
+        let k = p / Self::BLOCK;
+        self.before[k] as usize + chars(&b[k * Self::BLOCK..p])
+    }
+
+    /// Characters in `b[x..y]`.
+    pub fn between(&self, b: &[u8], x: usize, y: usize) -> usize {
+        if y - x <= 2 * Self::BLOCK {
+            chars(&b[x..y])
+        } else {
+            self.at(b, y) - self.at(b, x)
+        }
+    }
 }
 
 /// Where a label came from; turned into evidence text only for reported detections.
@@ -508,15 +685,25 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
     scratch.lower.clear();
     scratch.lower.push_str(text);
     scratch.lower.make_ascii_lowercase();
-    let hits = keyword_hits(rules, &scratch.lower);
+    rules.kwscan.find_all(
+        [&rules.automaton, &rules.topic_automaton],
+        &scratch.lower,
+        [&mut scratch.raw_kw, &mut scratch.raw_topics],
+    );
+    let hits = keyword_filter(rules, &scratch.lower, &scratch.raw_kw);
     scratch.cands.clear();
     candidates(text, unit.scan_from, &mut scratch.cands);
     let ctx = &rules.context;
     let mut canonical = String::new();
+    let char_index = &mut scratch.char_index;
+    char_index.before.clear();
     for c in &scratch.cands {
-        let Some(rule_ids) = rules.rules_for_shape(c.sig.as_str()) else {
+        let Some(rule_ids) = rules.rules_for_shape(c.sig) else {
             continue;
         };
+        if char_index.before.is_empty() {
+            char_index.build(b);
+        }
         // An amount, a count or a date right after the value.
         let after = text[c.end..].trim_start_matches(' ');
         if rules.suffixes.iter().any(|s| after.starts_with(s.as_str())) {
@@ -563,6 +750,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                     ri,
                     &hits,
                     text,
+                    char_index,
                     c.start,
                     line_start,
                     lo,
@@ -580,7 +768,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
             if c.bare && rule.bare_needs_strong_label && matches!(label, LabelKind::Weak(_)) {
                 label = LabelKind::None;
             }
-            if c.sig.as_str().starts_with("N1*") && !matches!(label, LabelKind::Strong(_)) {
+            if c.sig.is_spaced() && !matches!(label, LabelKind::Strong(_)) {
                 continue;
             }
             let mut score = rule.score.shape;
@@ -740,7 +928,8 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
     if text.contains("<<") {
         mrz(rules, text, unit, out);
     }
-    crate::topics::detect_topics(rules, unit, &scratch.lower, out);
+    let topic_hits = crate::topics::topic_filter(rules, &scratch.lower, &scratch.raw_topics);
+    crate::topics::detect_topics(rules, unit, &scratch.lower, &topic_hits, out);
     // Custom rules of `appiscan.toml`: nothing at all to do without them.
     if let Some(custom) = &rules.custom {
         custom.detect(rules, unit, &scratch.lower, &hits, out);
@@ -782,6 +971,7 @@ fn nearest_label(
     ri: usize,
     hits: &[Hit],
     text: &str,
+    char_index: &CharIndex,
     pos: usize,
     line_start: usize,
     lo: usize,
@@ -808,7 +998,7 @@ fn nearest_label(
         if !is_label && !kw.negative && !rivals(kw) {
             continue;
         }
-        dist += chars(&b[h.end..counted_to]);
+        dist += char_index.between(b, h.end, counted_to);
         counted_to = h.end;
         if dist > weak {
             break;
@@ -1168,7 +1358,7 @@ mod tests {
     fn sigs(t: &str) -> Vec<String> {
         let mut v = Vec::new();
         candidates(t, 0, &mut v);
-        v.into_iter().map(|c| c.sig.as_str().to_string()).collect()
+        v.into_iter().map(|c| c.sig.to_string()).collect()
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod destination;
 pub mod detect;
 pub mod documents;
 pub mod fold;
+pub mod kwscan;
 pub mod merge;
 pub mod office;
 pub mod patterns;

@@ -1001,8 +1001,8 @@ pub fn scan_text(
         w.unit_text.push_str(&tail);
         w.unit_text.push_str(&pending[..look_end]);
         w.folded.fold_into(&w.unit_text);
-        let tail_chars = tail.chars().count();
-        let piece_chars = pending[..cut].chars().count();
+        let tail_chars = chars(tail.as_bytes()) as usize;
+        let piece_chars = chars(&pending.as_bytes()[..cut]) as usize;
         let (scan_from, scan_end) = char_offsets(&w.folded.text, tail_chars, tail_chars + piece_chars);
         st.parse(rules, &w.folded.text[..scan_end], scan_from);
         let unit = Unit {
@@ -1087,23 +1087,39 @@ fn advance(bytes: &[u8], line: &mut u64, col: &mut u64) {
 }
 
 fn chars(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count() as u64
+    crate::detect::chars(b) as u64
 }
 
 /// Byte offsets of the `a`-th and `b`-th characters of `s`.
 fn char_offsets(s: &str, a: usize, b: usize) -> (usize, usize) {
-    let mut ia = s.len();
-    let mut ib = s.len();
-    for (k, (i, _)) in s.char_indices().enumerate() {
-        if k == a {
-            ia = i;
-        }
-        if k == b {
-            ib = i;
+    let ia = char_to_byte(s.as_bytes(), 0, a);
+    let ib = ia + char_to_byte(&s.as_bytes()[ia..], 0, b - a.min(b));
+    (ia.min(ib), ib)
+}
+
+/// The byte offset of the `n`-th character of `b` counted from byte `from` (`b.len()` if
+/// there are fewer): whole 64-byte blocks are counted at once.
+fn char_to_byte(b: &[u8], mut from: usize, mut n: usize) -> usize {
+    const BLOCK: usize = 64;
+    while from + BLOCK <= b.len() {
+        // A block is skipped whole only if the character after it still starts a later one.
+        let c = crate::detect::chars(&b[from..from + BLOCK]);
+        if c >= n {
             break;
         }
+        n -= c;
+        from += BLOCK;
     }
-    (ia.min(ib), ib)
+    let mut k = 0;
+    for (i, &c) in b[from..].iter().enumerate() {
+        if (c & 0xC0) != 0x80 {
+            if k == n {
+                return from + i;
+            }
+            k += 1;
+        }
+    }
+    b.len()
 }
 
 /// Where to end a piece of at most `limit` bytes: after the last newline (outside CSV quotes),

@@ -23,23 +23,32 @@ pub struct TopicHit {
 
 /// Topic keyword hits over lower-cased folded text; ASCII keywords only at a word start.
 pub fn topic_hits(rules: &RuleSet, lower: &str) -> Vec<TopicHit> {
+    let (mut kw, mut topics) = (Vec::new(), Vec::new());
+    rules.kwscan.find_all(
+        [&rules.automaton, &rules.topic_automaton],
+        lower,
+        [&mut kw, &mut topics],
+    );
+    topic_filter(rules, lower, &topics)
+}
+
+/// The topic keywords among the raw hits of [`RuleSet::topic_automaton`].
+pub fn topic_filter(rules: &RuleSet, lower: &str, raw: &[crate::kwscan::RawHit]) -> Vec<TopicHit> {
     let b = lower.as_bytes();
-    rules
-        .topic_automaton
-        .find_iter(lower)
+    raw.iter()
         .filter(|m| {
-            let kw = &rules.topics[m.pattern().as_usize()];
-            !kw.ascii || m.start() == 0 || !b[m.start() - 1].is_ascii_alphanumeric()
+            let kw = &rules.topics[m.pattern];
+            !kw.ascii || m.start == 0 || !b[m.start - 1].is_ascii_alphanumeric()
         })
         .filter(|m| {
             // ASCII words end at a word end too (`race` is not `racetrack`).
-            let kw = &rules.topics[m.pattern().as_usize()];
-            !kw.ascii || m.end() == b.len() || !b[m.end()].is_ascii_alphabetic() || kw.text.ends_with(' ')
+            let kw = &rules.topics[m.pattern];
+            !kw.ascii || m.end == b.len() || !b[m.end].is_ascii_alphabetic() || kw.text.ends_with(' ')
         })
         .map(|m| TopicHit {
-            start: m.start(),
-            end: m.end(),
-            kw: m.pattern().as_usize(),
+            start: m.start,
+            end: m.end,
+            kw: m.pattern,
         })
         .collect()
 }
@@ -120,7 +129,7 @@ fn push(
 }
 
 /// Finds sensitive and biometric data in `unit` (`lower` is its ASCII-lower-cased text).
-pub fn detect_topics(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detection>) {
+pub fn detect_topics(rules: &RuleSet, unit: &Unit, lower: &str, hits: &[TopicHit], out: &mut Vec<Detection>) {
     let text = unit.folded.text.as_str();
     let codes: Vec<(usize, usize)> = out
         .iter()
@@ -129,8 +138,7 @@ pub fn detect_topics(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<De
         .collect();
     sensitive_cells(rules, unit, out);
     biometric_cells(rules, unit, out);
-    let hits = topic_hits(rules, lower);
-    sensitive_text(rules, unit, &hits, &codes, out);
+    sensitive_text(rules, unit, hits, &codes, out);
     magic_in_text(rules, unit, out);
     if unit.scan_from == 0 {
         genome_files(rules, text, out);
