@@ -293,17 +293,49 @@ impl<const N: usize> Groups<N> {
 /// a longer run (`-`/`.` plus a digit on either side, `_`, letters) is not a candidate, so no window
 /// is cut out of a card number, a corporate number or a timestamp.
 pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
-    let b = text.as_bytes();
+    tokenize(text.as_bytes(), false, |c| {
+        if c.start >= from {
+            out.push(c)
+        }
+    });
+}
+
+/// The candidates at or after `from` whose shape some rule accepts (what detection looks at):
+/// words without a digit are not even looked at.
+pub fn shaped_candidates(rules: &RuleSet, text: &str, from: usize, out: &mut Vec<Candidate>) {
+    let digit_free = rules.shapes.iter().any(|(sig, _)| !sig.has_digits());
+    tokenize(text.as_bytes(), !digit_free, |c| {
+        if c.start >= from && rules.rules_for_shape(c.sig).is_some() {
+            out.push(c)
+        }
+    });
+}
+
+/// The tokenizer behind [`candidates`]: every candidate from the start of `b`, in order. Tokens
+/// are found from the start of the text (the context before a piece included), so a run that
+/// straddles the piece start is seen whole and, starting before it, is left out by the caller:
+/// the previous piece reported it. With `digits_only`, words without a digit are skipped.
+#[inline]
+fn tokenize(b: &[u8], digits_only: bool, mut emit: impl FnMut(Candidate)) {
     let n = b.len();
-    // Tokens are found from the start of the text (the context before `from` included), so a
-    // run that straddles `from` is seen whole and, starting before `from`, is left out: the
-    // previous piece reported it.
-    let first = out.len();
     let mut i = 0;
     loop {
-        i = next_alnum(b, i);
-        if i >= n {
-            break;
+        if digits_only {
+            // The word around the next digit: back over the letters before it.
+            let d = next_digit(b, i);
+            if d >= n {
+                break;
+            }
+            let mut w = d;
+            while w > i && b[w - 1].is_ascii_alphabetic() {
+                w -= 1;
+            }
+            i = w;
+        } else {
+            i = next_alnum(b, i);
+            if i >= n {
+                break;
+            }
         }
         let wend = word_end(b, i);
         let glued_before = glued_before(b, i);
@@ -312,7 +344,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
             let glued_after = wend < n
                 && (b[wend] == b'_' || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
             if !glued_before && !glued_after && wend - i <= 32 {
-                out.push(Candidate {
+                emit(Candidate {
                     start: i,
                     end: wend,
                     sig: word_signature(&b[i..wend]),
@@ -378,7 +410,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
                     } else {
                         group_signature(&sp_groups)
                     };
-                    out.push(Candidate {
+                    emit(Candidate {
                         start: i,
                         end: k,
                         sig,
@@ -389,7 +421,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
                 continue;
             }
         }
-        out.push(Candidate {
+        emit(Candidate {
             start: i,
             end: j,
             sig: group_signature(&groups),
@@ -397,8 +429,31 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
         });
         i = j;
     }
-    let before = out[first..].partition_point(|c| c.start < from);
-    out.drain(first..first + before);
+}
+
+/// The first ASCII digit at or after `i` (`b.len()` if none).
+#[inline]
+fn next_digit(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        while i + 16 <= b.len() {
+            // SAFETY: SSE2 is part of the x86_64 baseline; 16 bytes from `i` are in `b`.
+            let m = unsafe {
+                let v = _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i);
+                let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+                _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)) as u32
+            };
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    while i < b.len() && !b[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
 }
 
 /// The first ASCII letter or digit at or after `i` (`b.len()` if none).
@@ -486,6 +541,11 @@ impl Sig {
     #[inline]
     pub fn slot(&self) -> usize {
         ((self.key ^ ((self.n as u64) << 59)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+    }
+
+    /// Some part is digits.
+    pub fn has_digits(&self) -> bool {
+        (0..self.n.min(Self::MAX)).any(|k| matches!(((self.key >> (8 * k)) as u8) >> 6, Self::DIGITS | Self::SPACED))
     }
 
     /// Single digits joined by spaces (`N1*12`).
@@ -592,6 +652,8 @@ pub struct Scratch {
     raw_kw: Vec<crate::kwscan::RawHit>,
     raw_topics: Vec<crate::kwscan::RawHit>,
     char_index: CharIndex,
+    /// Per keyword hit of the unit: characters before its end, once computed (`u32::MAX`).
+    hit_chars: Vec<u32>,
 }
 
 /// Counts characters (not bytes) in `s`: the bytes that are not UTF-8 continuation bytes.
@@ -636,7 +698,7 @@ impl CharIndex {
     }
 
     /// Characters in `b[..p]`.
-    fn at(&self, b: &[u8], p: usize) -> usize {
+    pub fn at(&self, b: &[u8], p: usize) -> usize {
         let k = p / Self::BLOCK;
         self.before[k] as usize + chars(&b[k * Self::BLOCK..p])
     }
@@ -692,11 +754,14 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
     );
     let hits = keyword_filter(rules, &scratch.lower, &scratch.raw_kw);
     scratch.cands.clear();
-    candidates(text, unit.scan_from, &mut scratch.cands);
+    shaped_candidates(rules, text, unit.scan_from, &mut scratch.cands);
     let ctx = &rules.context;
     let mut canonical = String::new();
     let char_index = &mut scratch.char_index;
     char_index.before.clear();
+    let hit_chars = &mut scratch.hit_chars;
+    hit_chars.clear();
+    hit_chars.resize(hits.len(), u32::MAX);
     for c in &scratch.cands {
         let Some(rule_ids) = rules.rules_for_shape(c.sig) else {
             continue;
@@ -706,7 +771,12 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
         }
         // An amount, a count or a date right after the value.
         let after = text[c.end..].trim_start_matches(' ');
-        if rules.suffixes.iter().any(|s| after.starts_with(s.as_str())) {
+        if after
+            .as_bytes()
+            .first()
+            .is_some_and(|&f| rules.suffix_first[f as usize])
+            && rules.suffixes.iter().any(|s| after.starts_with(s.as_str()))
+        {
             continue;
         }
         canonical.clear();
@@ -751,6 +821,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                     &hits,
                     text,
                     char_index,
+                    hit_chars,
                     c.start,
                     line_start,
                     lo,
@@ -972,6 +1043,7 @@ fn nearest_label(
     hits: &[Hit],
     text: &str,
     char_index: &CharIndex,
+    hit_chars: &mut [u32],
     pos: usize,
     line_start: usize,
     lo: usize,
@@ -986,9 +1058,9 @@ fn nearest_label(
     let rivals = |kw: &crate::patterns::Keyword| {
         (has_parts && kw.part.is_some()) || kw.labels.iter().any(|&l| l != ri && rules.shares_shape[ri][l])
     };
-    // Characters between a keyword and the value, counted once as the walk goes back.
-    let mut dist = 0;
-    let mut counted_to = pos;
+    // Characters between a keyword and the value: characters before the value less those
+    // before the keyword's end (remembered per hit, as the windows of nearby values overlap).
+    let pos_chars = char_index.at(b, pos);
     for (k, h) in hits[..end].iter().enumerate().rev() {
         if h.start < lo {
             break;
@@ -998,8 +1070,10 @@ fn nearest_label(
         if !is_label && !kw.negative && !rivals(kw) {
             continue;
         }
-        dist += char_index.between(b, h.end, counted_to);
-        counted_to = h.end;
+        if hit_chars[k] == u32::MAX {
+            hit_chars[k] = char_index.at(b, h.end) as u32;
+        }
+        let dist = pos_chars - hit_chars[k] as usize;
         if dist > weak {
             break;
         }

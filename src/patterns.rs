@@ -304,6 +304,8 @@ pub struct RuleSet {
     pub shares_shape: Vec<Vec<bool>>,
     /// Negative suffixes (amounts, counts, dates).
     pub suffixes: Vec<String>,
+    /// The first bytes of `suffixes`.
+    pub suffix_first: [bool; 256],
     /// A short hash of the rule files: changes whenever any rule changes.
     pub version: String,
     pub persons: Persons,
@@ -312,6 +314,8 @@ pub struct RuleSet {
     pub topic_automaton: AhoCorasick,
     /// Finds the hits of `automaton` and `topic_automaton` in one walk.
     pub kwscan: crate::kwscan::KwScan,
+    /// The base64 prefixes of biometric magics (built on first use by `topics`).
+    pub magic_prefixes: OnceLock<AhoCorasick>,
     /// STR locus names of biometric.dna, lower-cased; pattern id = index into `loci`.
     pub loci_automaton: AhoCorasick,
     pub loci: Vec<String>,
@@ -410,9 +414,15 @@ impl RuleSet {
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
-            .start_kind(StartKind::Both)
+            .start_kind(StartKind::Anchored)
             .build(keywords.iter().map(|k| k.text.as_bytes()))?;
         let suffixes = context.negative.suffixes.clone();
+        let mut suffix_first = [false; 256];
+        for s in &suffixes {
+            if let Some(&f) = s.as_bytes().first() {
+                suffix_first[f as usize] = true;
+            }
+        }
         let mut shape_slots = [0u8; 256];
         for (sig, _) in &shapes {
             shape_slots[sig.slot()] = 1;
@@ -464,7 +474,7 @@ impl RuleSet {
         let topic_automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
-            .start_kind(StartKind::Both)
+            .start_kind(StartKind::Anchored)
             .build(topics.iter().map(|k| k.text.as_bytes()))?;
         let kw_texts: Vec<&str> = keywords.iter().map(|k| k.text.as_str()).collect();
         let topic_texts: Vec<&str> = topics.iter().map(|k| k.text.as_str()).collect();
@@ -478,11 +488,13 @@ impl RuleSet {
             shape_slots,
             shares_shape,
             suffixes,
+            suffix_first,
             version,
             persons,
             topics,
             topic_automaton,
             kwscan,
+            magic_prefixes: OnceLock::new(),
             loci_automaton,
             loci,
             custom: None,

@@ -485,11 +485,35 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
 }
 
 /// Base64 (or hex) templates with a standard record's magic, wherever they are.
+/// The base64 prefixes of every biometric magic of at least 3 bytes, in one automaton (cached
+/// per rule set).
+fn magic_prefixes(rules: &RuleSet) -> &aho_corasick::AhoCorasick {
+    rules.magic_prefixes.get_or_init(|| {
+        let prefixes: Vec<String> = rules
+            .rules
+            .iter()
+            .filter(|r| r.kind == Kind::Biometric)
+            .flat_map(|r| r.magic.iter())
+            .map(|m| m.as_bytes())
+            .filter(|mb| mb.len() >= 3)
+            .map(|mb| base64_encode(mb)[..mb.len() * 8 / 6].to_string())
+            .collect();
+        aho_corasick::AhoCorasickBuilder::new()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(&prefixes)
+            .expect("base64 prefixes are plain literals")
+    })
+}
+
 fn magic_in_text(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
     let t = &rules.context.topics;
     let text = unit.folded.text.as_str();
     let b = text.as_bytes();
     let is_b64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_');
+    // One pass says whether any magic's base64 prefix occurs at all (it seldom does).
+    if !magic_prefixes(rules).is_match(&b[unit.scan_from..]) {
+        return;
+    }
     for (ri, r) in rules.rules.iter().enumerate() {
         if r.kind != Kind::Biometric {
             continue;
