@@ -229,25 +229,34 @@ pub fn keyword_hits(rules: &RuleSet, lower: &str) -> Vec<Hit> {
 
 /// The label keywords among the raw hits of [`RuleSet::automaton`].
 pub fn keyword_filter(rules: &RuleSet, lower: &str, raw: &[crate::kwscan::RawHit]) -> Vec<Hit> {
+    let mut out = Vec::new();
+    keyword_filter_into(rules, lower, raw, &mut out);
+    out
+}
+
+/// [`keyword_filter`] into a reused vector.
+pub fn keyword_filter_into(rules: &RuleSet, lower: &str, raw: &[crate::kwscan::RawHit], out: &mut Vec<Hit>) {
     let b = lower.as_bytes();
-    raw.iter()
-        .filter(|m| {
-            let kw = &rules.keywords[m.pattern];
-            if kw.ascii && m.start > 0 && b[m.start - 1].is_ascii_alphabetic() {
-                return false;
-            }
-            // `番号` in `電話番号` or `社員番号` is not the 番号 of an insurance card.
-            if kw.standalone && lower[..m.start].chars().next_back().is_some_and(char::is_alphanumeric) {
-                return false;
-            }
-            true
-        })
-        .map(|m| Hit {
-            start: m.start,
-            end: m.end,
-            kw: m.pattern,
-        })
-        .collect()
+    out.clear();
+    out.extend(
+        raw.iter()
+            .filter(|m| {
+                let kw = &rules.keywords[m.pattern];
+                if kw.ascii && m.start > 0 && b[m.start - 1].is_ascii_alphabetic() {
+                    return false;
+                }
+                // `番号` in `電話番号` or `社員番号` is not the 番号 of an insurance card.
+                if kw.standalone && lower[..m.start].chars().next_back().is_some_and(char::is_alphanumeric) {
+                    return false;
+                }
+                true
+            })
+            .map(|m| Hit {
+                start: m.start,
+                end: m.end,
+                kw: m.pattern,
+            }),
+    );
 }
 
 /// A value-shaped span found by the tokenizer.
@@ -293,7 +302,7 @@ impl<const N: usize> Groups<N> {
 /// a longer run (`-`/`.` plus a digit on either side, `_`, letters) is not a candidate, so no window
 /// is cut out of a card number, a corporate number or a timestamp.
 pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
-    tokenize(text.as_bytes(), false, |c| {
+    tokenize(text.as_bytes(), None, |c| {
         if c.start >= from {
             out.push(c)
         }
@@ -304,7 +313,7 @@ pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
 /// words without a digit are not even looked at.
 pub fn shaped_candidates(rules: &RuleSet, text: &str, from: usize, out: &mut Vec<Candidate>) {
     let digit_free = rules.shapes.iter().any(|(sig, _)| !sig.has_digits());
-    tokenize(text.as_bytes(), !digit_free, |c| {
+    tokenize(text.as_bytes(), (!digit_free).then_some(&rules.single_groups), |c| {
         if c.start >= from && rules.rules_for_shape(c.sig).is_some() {
             out.push(c)
         }
@@ -314,13 +323,15 @@ pub fn shaped_candidates(rules: &RuleSet, text: &str, from: usize, out: &mut Vec
 /// The tokenizer behind [`candidates`]: every candidate from the start of `b`, in order. Tokens
 /// are found from the start of the text (the context before a piece included), so a run that
 /// straddles the piece start is seen whole and, starting before it, is left out by the caller:
-/// the previous piece reported it. With `digits_only`, words without a digit are skipped.
+/// the previous piece reported it. With `digits_only` (whether a lone group of each number of
+/// digits is a shape), words without a digit are skipped, and so are lone digit groups of no
+/// shape.
 #[inline]
-fn tokenize(b: &[u8], digits_only: bool, mut emit: impl FnMut(Candidate)) {
+fn tokenize(b: &[u8], digits_only: Option<&[bool; 64]>, mut emit: impl FnMut(Candidate)) {
     let n = b.len();
     let mut i = 0;
     loop {
-        if digits_only {
+        if let Some(single) = digits_only {
             // The word around the next digit: back over the letters before it.
             let d = next_digit(b, i);
             if d >= n {
@@ -331,104 +342,128 @@ fn tokenize(b: &[u8], digits_only: bool, mut emit: impl FnMut(Candidate)) {
                 w -= 1;
             }
             i = w;
+            if w == d {
+                // A lone group of digits, not followed by anything that extends it: a
+                // candidate only if some rule has its length as a shape.
+                let mut e = d + 1;
+                while e < n && b[e].is_ascii_digit() {
+                    e += 1;
+                }
+                let ends = e == n
+                    || match b[e] {
+                        b'-' | b'.' | b'_' => false,
+                        b' ' => !(e - d <= 4 && e + 1 < n && b[e + 1].is_ascii_digit()),
+                        c => !c.is_ascii_alphabetic(),
+                    };
+                if ends && !single.get(e - d).copied().unwrap_or(false) {
+                    i = e;
+                    continue;
+                }
+            }
         } else {
             i = next_alnum(b, i);
             if i >= n {
                 break;
             }
         }
-        let wend = word_end(b, i);
-        let glued_before = glued_before(b, i);
-        if !b[i..wend].iter().all(u8::is_ascii_digit) {
-            // A word with letters: `TK1234567`, `AB12345678CD`.
-            let glued_after = wend < n
-                && (b[wend] == b'_' || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
-            if !glued_before && !glued_after && wend - i <= 32 {
-                emit(Candidate {
-                    start: i,
-                    end: wend,
-                    sig: word_signature(&b[i..wend]),
-                    bare: true,
-                });
-            }
-            i = wend;
-            continue;
+        let (c, next) = token_at(b, i);
+        if let Some(c) = c {
+            emit(c);
         }
-        // Digit groups joined by `-` or `.`.
-        let mut groups = Groups::<8>::new();
-        groups.push(wend - i);
-        let mut sep: Option<u8> = None;
-        let mut consistent = true;
-        let mut j = wend;
-        let mut glued = glued_before;
-        while j + 1 < n && matches!(b[j], b'-' | b'.') && is_alnum(b[j + 1]) {
-            let e = word_end(b, j + 1);
-            if !b[j + 1..e].iter().all(u8::is_ascii_digit) {
-                glued = true;
-                j = e;
+        i = next;
+    }
+}
+
+/// The token of the word starting at `i`: its candidate, if it is one, and where the next
+/// token may start.
+#[inline]
+fn token_at(b: &[u8], i: usize) -> (Option<Candidate>, usize) {
+    let n = b.len();
+    let wend = word_end(b, i);
+    let glued_before = glued_before(b, i);
+    if !b[i..wend].iter().all(u8::is_ascii_digit) {
+        // A word with letters: `TK1234567`, `AB12345678CD`.
+        let glued_after =
+            wend < n && (b[wend] == b'_' || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
+        let c = (!glued_before && !glued_after && wend - i <= 32).then(|| Candidate {
+            start: i,
+            end: wend,
+            sig: word_signature(&b[i..wend]),
+            bare: true,
+        });
+        return (c, wend);
+    }
+    // Digit groups joined by `-` or `.`.
+    let mut groups = Groups::<8>::new();
+    groups.push(wend - i);
+    let mut sep: Option<u8> = None;
+    let mut consistent = true;
+    let mut j = wend;
+    let mut glued = glued_before;
+    while j + 1 < n && matches!(b[j], b'-' | b'.') && is_alnum(b[j + 1]) {
+        let e = word_end(b, j + 1);
+        if !b[j + 1..e].iter().all(u8::is_ascii_digit) {
+            glued = true;
+            j = e;
+            break;
+        }
+        match sep {
+            None => sep = Some(b[j]),
+            Some(x) if x != b[j] => consistent = false,
+            Some(_) => {}
+        }
+        groups.push(e - j - 1);
+        j = e;
+    }
+    if j < n && b[j] == b'_' {
+        glued = true;
+    }
+    if glued || !consistent {
+        return (None, j);
+    }
+    // A lone short group may start a space-separated run (`1234 5678 9018`).
+    if groups.len == 1 && wend - i <= 4 {
+        let mut sp_groups = Groups::<16>::new();
+        sp_groups.push(wend - i);
+        let mut all_ones = wend - i == 1;
+        let mut k = j;
+        let mut broken = false;
+        while k + 1 < n && b[k] == b' ' && b[k + 1].is_ascii_digit() {
+            let e = word_end(b, k + 1);
+            let next_joined = e < n && matches!(b[e], b'-' | b'.' | b'_') && e + 1 < n && is_alnum(b[e + 1]);
+            if !b[k + 1..e].iter().all(u8::is_ascii_digit) || e - k - 1 > 4 || next_joined {
+                broken = true;
                 break;
             }
-            match sep {
-                None => sep = Some(b[j]),
-                Some(x) if x != b[j] => consistent = false,
-                Some(_) => {}
-            }
-            groups.push(e - j - 1);
-            j = e;
+            sp_groups.push(e - k - 1);
+            all_ones &= e - k - 1 == 1;
+            k = e;
         }
-        if j < n && b[j] == b'_' {
-            glued = true;
+        if sp_groups.len > 1 {
+            let c = (!broken).then(|| Candidate {
+                start: i,
+                end: k,
+                sig: if all_ones {
+                    let mut sig = Sig::default();
+                    sig.push(Sig::SPACED, sp_groups.len);
+                    sig
+                } else {
+                    group_signature(&sp_groups)
+                },
+                bare: false,
+            });
+            return (c, k);
         }
-        if glued || !consistent {
-            i = j;
-            continue;
-        }
-        // A lone short group may start a space-separated run (`1234 5678 9018`).
-        if groups.len == 1 && wend - i <= 4 {
-            let mut sp_groups = Groups::<16>::new();
-            sp_groups.push(wend - i);
-            let mut all_ones = wend - i == 1;
-            let mut k = j;
-            let mut broken = false;
-            while k + 1 < n && b[k] == b' ' && b[k + 1].is_ascii_digit() {
-                let e = word_end(b, k + 1);
-                let next_joined = e < n && matches!(b[e], b'-' | b'.' | b'_') && e + 1 < n && is_alnum(b[e + 1]);
-                if !b[k + 1..e].iter().all(u8::is_ascii_digit) || e - k - 1 > 4 || next_joined {
-                    broken = true;
-                    break;
-                }
-                sp_groups.push(e - k - 1);
-                all_ones &= e - k - 1 == 1;
-                k = e;
-            }
-            if sp_groups.len > 1 {
-                if !broken {
-                    let sig = if all_ones {
-                        let mut sig = Sig::default();
-                        sig.push(Sig::SPACED, sp_groups.len);
-                        sig
-                    } else {
-                        group_signature(&sp_groups)
-                    };
-                    emit(Candidate {
-                        start: i,
-                        end: k,
-                        sig,
-                        bare: false,
-                    });
-                }
-                i = k;
-                continue;
-            }
-        }
-        emit(Candidate {
+    }
+    (
+        Some(Candidate {
             start: i,
             end: j,
             sig: group_signature(&groups),
             bare: groups.len == 1,
-        });
-        i = j;
-    }
+        }),
+        j,
+    )
 }
 
 /// The first ASCII digit at or after `i` (`b.len()` if none).
@@ -543,6 +578,45 @@ impl Sig {
         ((self.key ^ ((self.n as u64) << 59)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
     }
 
+    /// Regular expressions (ASCII word boundaries, no Unicode classes) for the spans the
+    /// tokenizer reads with this signature: `-` or `.` between groups (one of them), or spaces
+    /// when every group has 4 digits at most.
+    pub fn regexes(&self) -> Vec<String> {
+        let tokens: Vec<(u8, usize)> = (0..self.n.min(Self::MAX))
+            .map(|k| {
+                let t = (self.key >> (8 * k)) as u8;
+                (t >> 6, (t & 63) as usize)
+            })
+            .collect();
+        let with = |sep: &str| -> String {
+            let mut r = String::from("(?-u:\\b)");
+            for &(kind, len) in &tokens {
+                match kind {
+                    Self::SEP => r.push_str(sep),
+                    Self::DIGITS => r.push_str(&format!("[0-9]{{{len}}}")),
+                    Self::LETTERS => r.push_str(&format!("[A-Za-z]{{{len}}}")),
+                    _ => r.push_str(&format!("[0-9](?: [0-9]){{{}}}", len.saturating_sub(1))),
+                }
+            }
+            r.push_str("(?-u:\\b)");
+            r
+        };
+        let mut out = vec![with("-")];
+        if tokens.iter().any(|&(k, _)| k == Self::SEP) {
+            out.push(with("\\."));
+            if tokens.iter().all(|&(k, len)| k != Self::DIGITS || len <= 4) {
+                out.push(with(" "));
+            }
+        }
+        out
+    }
+
+    /// The number of digits when the signature is one group of digits (`N12`).
+    pub fn single_group(&self) -> Option<usize> {
+        let t = self.key as u8;
+        (self.n == 1 && t >> 6 == Self::DIGITS).then_some((t & 63) as usize)
+    }
+
     /// Some part is digits.
     pub fn has_digits(&self) -> bool {
         (0..self.n.min(Self::MAX)).any(|k| matches!(((self.key >> (8 * k)) as u8) >> 6, Self::DIGITS | Self::SPACED))
@@ -654,6 +728,8 @@ pub struct Scratch {
     char_index: CharIndex,
     /// Per keyword hit of the unit: characters before its end, once computed (`u32::MAX`).
     hit_chars: Vec<u32>,
+    hits: Vec<Hit>,
+    topic_hits: Vec<crate::topics::TopicHit>,
 }
 
 /// Counts characters (not bytes) in `s`: the bytes that are not UTF-8 continuation bytes.
@@ -663,15 +739,18 @@ pub(crate) fn chars(s: &[u8]) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
-        while rest.len() >= 16 {
-            // SAFETY: SSE2 is part of the x86_64 baseline; `rest` holds 16 readable bytes.
-            let m = unsafe {
+        // Per 16 bytes: 1 for each byte that starts a character (continuation bytes are
+        // 0x80..=0xBF, i.e. -128..=-65 as i8), summed by SAD (no POPCNT in the x86_64 baseline).
+        // SAFETY: SSE2 is part of the x86_64 baseline; each load reads 16 bytes inside `rest`.
+        unsafe {
+            let mut acc = _mm_setzero_si128();
+            while rest.len() >= 16 {
                 let v = _mm_loadu_si128(rest.as_ptr() as *const __m128i);
-                // Continuation bytes are 0x80..=0xBF, i.e. -128..=-65 as i8.
-                _mm_movemask_epi8(_mm_cmpgt_epi8(v, _mm_set1_epi8(-65))) as u32
-            };
-            n += m.count_ones() as usize;
-            rest = &rest[16..];
+                let starts = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-65)), _mm_set1_epi8(1));
+                acc = _mm_add_epi64(acc, _mm_sad_epu8(starts, _mm_setzero_si128()));
+                rest = &rest[16..];
+            }
+            n += (_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) as usize;
         }
     }
     n + rest.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
@@ -743,7 +822,6 @@ struct Verdict {
 /// Finds every identification code in `unit`.
 pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec<Detection>) {
     let text = unit.folded.text.as_str();
-    let b = text.as_bytes();
     scratch.lower.clear();
     scratch.lower.push_str(text);
     scratch.lower.make_ascii_lowercase();
@@ -752,20 +830,145 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
         &scratch.lower,
         [&mut scratch.raw_kw, &mut scratch.raw_topics],
     );
-    let hits = keyword_filter(rules, &scratch.lower, &scratch.raw_kw);
     scratch.cands.clear();
     shaped_candidates(rules, text, unit.scan_from, &mut scratch.cands);
+    classify(rules, unit, scratch, out);
+}
+
+/// The same detection with a plain front end: candidates and keyword hits found by
+/// `regex::bytes` alternations of the rule shapes and of the keywords ([`Reference`]) instead of
+/// the tokenizer and [`crate::kwscan`]; everything after (classification, check digits,
+/// context) is shared. The reference the hot path is measured against (`benches/ratio.rs`),
+/// which must find the same.
+pub fn detect_reference(
+    rules: &RuleSet,
+    reference: &Reference,
+    unit: &Unit,
+    scratch: &mut Scratch,
+    out: &mut Vec<Detection>,
+) {
+    let text = unit.folded.text.as_str();
+    scratch.lower.clear();
+    scratch.lower.push_str(text);
+    scratch.lower.make_ascii_lowercase();
+    reference.keywords.find_all(&scratch.lower, &mut scratch.raw_kw);
+    reference.topics.find_all(&scratch.lower, &mut scratch.raw_topics);
+    scratch.cands.clear();
+    reference.candidates(rules, text, unit.scan_from, &mut scratch.cands);
+    classify(rules, unit, scratch, out);
+}
+
+/// `regex::bytes` alternations of the rule shapes and of the keywords (see [`detect_reference`]).
+pub struct Reference {
+    shapes: regex::bytes::Regex,
+    pub keywords: Literals,
+    pub topics: Literals,
+}
+
+/// An alternation of literals and the index of each.
+pub struct Literals {
+    re: regex::bytes::Regex,
+    index: std::collections::HashMap<Vec<u8>, usize>,
+}
+
+fn build_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .size_limit(256 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+}
+
+impl Literals {
+    fn new<'a>(words: impl Iterator<Item = &'a str>) -> Result<Literals, regex::Error> {
+        let words: Vec<&str> = words.collect();
+        let pattern = words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|");
+        Ok(Literals {
+            re: build_regex(&pattern)?,
+            index: words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.as_bytes().to_vec(), i))
+                .collect(),
+        })
+    }
+
+    /// Leftmost-first matches, except those starting at an ASCII character after an ASCII
+    /// letter (where the hot path never looks): there the search goes on from the next byte.
+    pub fn find_all(&self, lower: &str, out: &mut Vec<crate::kwscan::RawHit>) {
+        out.clear();
+        let b = lower.as_bytes();
+        let mut at = 0;
+        while let Some(m) = self.re.find_at(b, at) {
+            if b[m.start()].is_ascii() && m.start() > 0 && b[m.start() - 1].is_ascii_alphabetic() {
+                at = m.start() + 1;
+                continue;
+            }
+            out.push(crate::kwscan::RawHit {
+                start: m.start(),
+                end: m.end(),
+                pattern: self.index.get(m.as_bytes()).copied().unwrap_or(usize::MAX),
+            });
+            at = m.end();
+        }
+    }
+}
+
+impl Reference {
+    pub fn new(rules: &RuleSet) -> Result<Reference, regex::Error> {
+        let shapes: Vec<String> = rules.shapes.iter().flat_map(|(sig, _)| sig.regexes()).collect();
+        Ok(Reference {
+            shapes: build_regex(&shapes.join("|"))?,
+            keywords: Literals::new(rules.keywords.iter().map(|k| k.text.as_str()))?,
+            topics: Literals::new(rules.topics.iter().map(|k| k.text.as_str()))?,
+        })
+    }
+
+    /// The candidates at or after `from` whose shape some rule accepts: each match of the
+    /// shape alternation is kept when the tokenizer, started there, reads exactly that span
+    /// (glued runs, longer groups and the like are not candidates); otherwise the search goes
+    /// on from the next byte.
+    pub fn candidates(&self, rules: &RuleSet, text: &str, from: usize, out: &mut Vec<Candidate>) {
+        let b = text.as_bytes();
+        let mut at = 0;
+        while let Some(m) = self.shapes.find_at(b, at) {
+            match token_at(b, m.start()).0 {
+                Some(c) if c.end == m.end() && rules.rules_for_shape(c.sig).is_some() => {
+                    if c.start >= from {
+                        out.push(c);
+                    }
+                    at = m.end();
+                }
+                _ => at = m.start() + 1,
+            }
+        }
+    }
+}
+
+/// Classifies the candidates of `scratch.cands` with the keyword hits of `scratch.raw_kw` and
+/// `scratch.raw_topics` (over `scratch.lower`): shapes, check digits, context.
+fn classify(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec<Detection>) {
+    let text = unit.folded.text.as_str();
+    let b = text.as_bytes();
+    let mut hits = std::mem::take(&mut scratch.hits);
+    keyword_filter_into(rules, &scratch.lower, &scratch.raw_kw, &mut hits);
     let ctx = &rules.context;
+
     let mut canonical = String::new();
     let char_index = &mut scratch.char_index;
     char_index.before.clear();
     let hit_chars = &mut scratch.hit_chars;
     hit_chars.clear();
     hit_chars.resize(hits.len(), u32::MAX);
+    // Candidates come in text order: the keyword hits ending before each are counted by a
+    // cursor, not searched for.
+    let mut hits_before = 0;
     for c in &scratch.cands {
         let Some(rule_ids) = rules.rules_for_shape(c.sig) else {
             continue;
         };
+        while hits_before < hits.len() && hits[hits_before].end <= c.start {
+            hits_before += 1;
+        }
         if char_index.before.is_empty() {
             char_index.build(b);
         }
@@ -818,7 +1021,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                 label = nearest_label(
                     rules,
                     ri,
-                    &hits,
+                    &hits[..hits_before],
                     text,
                     char_index,
                     hit_chars,
@@ -999,12 +1202,16 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
     if text.contains("<<") {
         mrz(rules, text, unit, out);
     }
-    let topic_hits = crate::topics::topic_filter(rules, &scratch.lower, &scratch.raw_topics);
+    let mut topic_hits = std::mem::take(&mut scratch.topic_hits);
+    topic_hits.clear();
+    topic_hits.extend(crate::topics::topic_filter(rules, &scratch.lower, &scratch.raw_topics));
     crate::topics::detect_topics(rules, unit, &scratch.lower, &topic_hits, out);
     // Custom rules of `appiscan.toml`: nothing at all to do without them.
     if let Some(custom) = &rules.custom {
         custom.detect(rules, unit, &scratch.lower, &hits, out);
     }
+    scratch.hits = hits;
+    scratch.topic_hits = topic_hits;
 }
 
 /// How far back (and, for health-insurance parts, forward) context is looked for: enough for the
@@ -1032,8 +1239,9 @@ pub(crate) fn cell_at(cells: &[Cell], pos: usize) -> Option<&Cell> {
     (i > 0 && cells[i - 1].end >= pos).then(|| &cells[i - 1])
 }
 
-/// The label that speaks for rule `ri` at `pos`: the nearest keyword before the value that is a
-/// label of this rule, a label of a rival rule for the same shape, or a negative word. Within
+/// The label that speaks for rule `ri` at `pos` (`hits`: those ending before it): the nearest
+/// keyword before the value that is a label of this rule, a label of a rival rule for the same
+/// shape, or a negative word. Within
 /// the strong window on the same line it is strong (or negative); further back, within the weak
 /// window, a label of this rule is weak.
 #[allow(clippy::too_many_arguments)]
@@ -1051,7 +1259,7 @@ fn nearest_label(
     weak: usize,
 ) -> LabelKind {
     let b = text.as_bytes();
-    let end = hits.partition_point(|h| h.end <= pos);
+    let end = hits.len();
     let has_parts = rules.rules[ri].parts.is_some();
     // A label of another rule for the same shape, or (for a group rule) a part label, speaks
     // for something else.

@@ -300,6 +300,8 @@ pub struct RuleSet {
     pub shapes: Vec<(crate::detect::Sig, Vec<usize>)>,
     /// Per [`crate::detect::Sig::slot`]: 1 when some shape falls there.
     pub shape_slots: [u8; 256],
+    /// Per number of digits: a lone group of that many digits is a shape (`N12`).
+    pub single_groups: [bool; 64],
     /// `shares_shape[a][b]`: rules a and b accept a common shape (their labels are rivals).
     pub shares_shape: Vec<Vec<bool>>,
     /// Negative suffixes (amounts, counts, dates).
@@ -424,8 +426,12 @@ impl RuleSet {
             }
         }
         let mut shape_slots = [0u8; 256];
+        let mut single_groups = [false; 64];
         for (sig, _) in &shapes {
             shape_slots[sig.slot()] = 1;
+            if let Some(len) = sig.single_group() {
+                single_groups[len] = true;
+            }
         }
         let shares_shape = rules
             .iter()
@@ -486,6 +492,7 @@ impl RuleSet {
             automaton,
             shapes,
             shape_slots,
+            single_groups,
             shares_shape,
             suffixes,
             suffix_first,

@@ -29,18 +29,22 @@ pub fn topic_hits(rules: &RuleSet, lower: &str) -> Vec<TopicHit> {
         lower,
         [&mut kw, &mut topics],
     );
-    topic_filter(rules, lower, &topics)
+    topic_filter(rules, lower, &topics).collect()
 }
 
 /// The topic keywords among the raw hits of [`RuleSet::topic_automaton`].
-pub fn topic_filter(rules: &RuleSet, lower: &str, raw: &[crate::kwscan::RawHit]) -> Vec<TopicHit> {
+pub fn topic_filter<'a>(
+    rules: &'a RuleSet,
+    lower: &'a str,
+    raw: &'a [crate::kwscan::RawHit],
+) -> impl Iterator<Item = TopicHit> + 'a {
     let b = lower.as_bytes();
     raw.iter()
-        .filter(|m| {
+        .filter(move |m| {
             let kw = &rules.topics[m.pattern];
             !kw.ascii || m.start == 0 || !b[m.start - 1].is_ascii_alphanumeric()
         })
-        .filter(|m| {
+        .filter(move |m| {
             // ASCII words end at a word end too (`race` is not `racetrack`).
             let kw = &rules.topics[m.pattern];
             !kw.ascii || m.end == b.len() || !b[m.end].is_ascii_alphabetic() || kw.text.ends_with(' ')
@@ -50,7 +54,6 @@ pub fn topic_filter(rules: &RuleSet, lower: &str, raw: &[crate::kwscan::RawHit])
             end: m.end,
             kw: m.pattern,
         })
-        .collect()
 }
 
 /// The cells of `cl`'s record (contiguous in `cells`).
