@@ -4,6 +4,8 @@
 pub mod accept;
 pub mod config;
 pub mod container;
+#[doc(hidden)]
+pub mod corpus;
 pub mod csvout;
 pub mod custom;
 pub mod decode;
