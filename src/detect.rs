@@ -914,8 +914,13 @@ impl Literals {
 }
 
 impl Reference {
+    /// The alternatives of the shape alternation.
+    pub fn shape_patterns(rules: &RuleSet) -> Vec<String> {
+        rules.shapes.iter().flat_map(|(sig, _)| sig.regexes()).collect()
+    }
+
     pub fn new(rules: &RuleSet) -> Result<Reference, regex::Error> {
-        let shapes: Vec<String> = rules.shapes.iter().flat_map(|(sig, _)| sig.regexes()).collect();
+        let shapes = Self::shape_patterns(rules);
         Ok(Reference {
             shapes: build_regex(&shapes.join("|"))?,
             keywords: Literals::new(rules.keywords.iter().map(|k| k.text.as_str()))?,

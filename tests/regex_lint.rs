@@ -31,7 +31,23 @@ const DYNAMIC: &[(&str, &str, &str)] = &[
         "&sources",
         "the set of custom-rule regexes, each refused by compile_regex first",
     ),
+    (
+        "src/detect.rs",
+        "pattern",
+        "the ratio check's reference: rule shapes written by Sig::regexes (linted below, \
+         reference_shapes_use_ascii_boundaries) and alternations of regex::escape'd keywords",
+    ),
 ];
+
+#[test]
+fn reference_shapes_use_ascii_boundaries() {
+    let patterns = appiscan::detect::Reference::shape_patterns(appiscan::patterns::RuleSet::builtin());
+    assert!(patterns.len() >= 10);
+    for p in &patterns {
+        assert!(p.contains("(?-u:\\b)"), "{p}");
+        assert_eq!(lint(p), None, "{p}");
+    }
+}
 
 /// A pattern and where it came from.
 struct Pattern {
