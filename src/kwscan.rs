@@ -14,7 +14,9 @@
 //! own: a keyword that starts with an ASCII character is only tried at the start of an ASCII
 //! word (not after a letter), so `xtel` never consumes a `tel`.
 
-use aho_corasick::{AhoCorasick, Anchored, Input};
+use aho_corasick::Anchored;
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
 
 /// Automata served by one walk.
 const SETS: usize = 2;
@@ -81,6 +83,9 @@ pub struct KwScan {
     four: u64,
     /// Longest keyword, in bytes, per automaton.
     longest: [usize; SETS],
+    /// Whether any keyword has 1, 2 or 3 bytes and starts with an ASCII or 2-byte character
+    /// (`ascii1`..`ascii3` are consulted only then).
+    short_ascii: [bool; 3],
 }
 
 /// A raw match: the caller applies its own word-boundary rules.
@@ -103,6 +108,7 @@ impl KwScan {
             jp3: Table::new(),
             four: 0,
             longest: [0; SETS],
+            short_ascii: [false; 3],
         };
         for (s, words) in sets.iter().enumerate() {
             for w in words.iter() {
@@ -113,6 +119,9 @@ impl KwScan {
                 if b0 < 0x80 || (0xC0..0xE0).contains(&b0) {
                     let l = b.len().min(4);
                     let key = (key | ASCII_CASE) & (u64::MAX >> (64 - 8 * l));
+                    if l < 4 {
+                        k.short_ascii[l - 1] = true;
+                    }
                     match l {
                         1 => k.ascii1.insert(key, s),
                         2 => k.ascii2.insert(key, s),
@@ -141,10 +150,17 @@ impl KwScan {
     #[inline(always)]
     fn flags_ascii(&self, key: u64) -> u64 {
         let key = key | ASCII_CASE;
-        self.ascii1.get(key & 0xFF)
-            | self.ascii2.get(key & 0xFFFF)
-            | self.ascii3.get(key & 0xFF_FFFF)
-            | self.ascii4.get(key & 0xFFFF_FFFF)
+        let mut f = self.ascii4.get(key & 0xFFFF_FFFF);
+        if self.short_ascii[2] {
+            f |= self.ascii3.get(key & 0xFF_FFFF);
+        }
+        if self.short_ascii[1] {
+            f |= self.ascii2.get(key & 0xFFFF);
+        }
+        if self.short_ascii[0] {
+            f |= self.ascii1.get(key & 0xFF);
+        }
+        f
     }
 
     /// Positions of `block` (64 bytes from `base`, or fewer at the end) where automaton 0 and
@@ -178,7 +194,7 @@ impl KwScan {
 
     /// Every match of `acs[k]` in `text`, per automaton, into `out[k]` (cleared first).
     /// `acs` must support anchored searches.
-    pub fn find_all(&self, acs: [&AhoCorasick; SETS], text: &str, out: [&mut Vec<RawHit>; SETS]) {
+    pub fn find_all(&self, acs: [&DFA; SETS], text: &str, out: [&mut Vec<RawHit>; SETS]) {
         let [o0, o1] = out;
         o0.clear();
         o1.clear();
@@ -205,20 +221,40 @@ impl KwScan {
                         continue;
                     }
                     let end = (i + self.longest[s]).min(n);
-                    let input = Input::new(b).span(i..end).anchored(Anchored::Yes);
-                    if let Some(m) = acs[s].find(input) {
+                    if let Some((pattern, e)) = anchored_match(acs[s], &b[i..end]) {
                         outs[s].push(RawHit {
-                            start: m.start(),
-                            end: m.end(),
-                            pattern: m.pattern().as_usize(),
+                            start: i,
+                            end: i + e,
+                            pattern,
                         });
-                        resume[s] = m.end();
+                        resume[s] = i + e;
                     }
                 }
             }
             base += len;
         }
     }
+}
+
+/// The leftmost-first match of `dfa` at the start of `hay`: pattern and length. The walk keeps
+/// the last match state seen and stops at the dead state (the DFA is built leftmost-first, so
+/// no better match lies beyond it).
+#[inline]
+fn anchored_match(dfa: &DFA, hay: &[u8]) -> Option<(usize, usize)> {
+    let mut sid = dfa.start_state(Anchored::Yes).ok()?;
+    let mut found = None;
+    for (k, &byte) in hay.iter().enumerate() {
+        sid = dfa.next_state(Anchored::Yes, sid, byte);
+        if dfa.is_special(sid) {
+            if dfa.is_dead(sid) {
+                break;
+            }
+            if dfa.is_match(sid) {
+                found = Some((dfa.match_pattern(sid, 0).as_usize(), k + 1));
+            }
+        }
+    }
+    found
 }
 
 /// Where a keyword can start in `block` (at most 64 bytes): bit `i` of the first mask for a
@@ -284,13 +320,21 @@ unsafe fn masks64_sse2(p: &[u8]) -> (u64, u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aho_corasick::{AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
+    use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind, StartKind};
 
     fn ac(words: &[&str]) -> AhoCorasick {
         AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
             .start_kind(StartKind::Both)
+            .build(words)
+            .unwrap()
+    }
+
+    fn dfa(words: &[&str]) -> DFA {
+        aho_corasick::dfa::Builder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .start_kind(StartKind::Anchored)
             .build(words)
             .unwrap()
     }
@@ -342,6 +386,7 @@ mod tests {
         ];
         let w1 = ["様", "さん", "会員id", "date of birth", "race", "糖尿病"];
         let (a0, a1) = (ac(&w0), ac(&w1));
+        let (d0, d1) = (dfa(&w0), dfa(&w1));
         let scan = KwScan::new([&w0, &w1]);
         let mut text = String::new();
         for i in 0..400 {
@@ -363,14 +408,14 @@ mod tests {
         }
         let lower = text.to_ascii_lowercase();
         let (mut h0, mut h1) = (Vec::new(), Vec::new());
-        scan.find_all([&a0, &a1], &lower, [&mut h0, &mut h1]);
+        scan.find_all([&d0, &d1], &lower, [&mut h0, &mut h1]);
         assert_eq!(h0, reference(&a0, &lower));
         assert_eq!(h1, reference(&a1, &lower));
         assert!(h0.len() > 300 && h1.len() > 150, "{} {}", h0.len(), h1.len());
         // Every length of tail, so the last partial block is covered.
         for cut in 0..80 {
             let t = &lower[..crate::fold::floor_boundary(&lower, lower.len() - cut)];
-            scan.find_all([&a0, &a1], t, [&mut h0, &mut h1]);
+            scan.find_all([&d0, &d1], t, [&mut h0, &mut h1]);
             assert_eq!(h0, reference(&a0, t));
             assert_eq!(h1, reference(&a1, t));
         }

@@ -3,7 +3,7 @@
 //! value shapes to the rules that accept them.
 
 use crate::validate::Validator;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind, StartKind};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -294,7 +294,7 @@ pub struct RuleSet {
     pub context: ContextSettings,
     pub keywords: Vec<Keyword>,
     /// Over the lower-cased folded text; pattern id = index into `keywords`.
-    pub automaton: AhoCorasick,
+    pub automaton: aho_corasick::dfa::DFA,
     /// Shape signature (`N12`, `N4-N4-N4`, `A2N7`...) and the rules that accept it; a dozen
     /// entries, searched linearly (cheaper than hashing per candidate).
     pub shapes: Vec<(crate::detect::Sig, Vec<usize>)>,
@@ -313,7 +313,7 @@ pub struct RuleSet {
     pub persons: Persons,
     pub topics: Vec<TopicKeyword>,
     /// Over the lower-cased folded text; pattern id = index into `topics`.
-    pub topic_automaton: AhoCorasick,
+    pub topic_automaton: aho_corasick::dfa::DFA,
     /// Finds the hits of `automaton` and `topic_automaton` in one walk.
     pub kwscan: crate::kwscan::KwScan,
     /// The base64 prefixes of biometric magics (built on first use by `topics`).
@@ -412,10 +412,9 @@ impl RuleSet {
         }
         // Longer keywords first: with leftmost-first matching the longest label at a position wins.
         keywords.sort_by(|a, b| b.text.len().cmp(&a.text.len()).then(a.text.cmp(&b.text)));
-        // Run anchored at the positions `KwScan` picks (and unanchored by custom-rule code).
-        let automaton = AhoCorasickBuilder::new()
+        // Walked, anchored, from the positions `KwScan` picks.
+        let automaton = aho_corasick::dfa::Builder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
             .start_kind(StartKind::Anchored)
             .build(keywords.iter().map(|k| k.text.as_bytes()))?;
         let suffixes = context.negative.suffixes.clone();
@@ -477,9 +476,8 @@ impl RuleSet {
         let loci_automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(loci.iter())?;
-        let topic_automaton = AhoCorasickBuilder::new()
+        let topic_automaton = aho_corasick::dfa::Builder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
             .start_kind(StartKind::Anchored)
             .build(topics.iter().map(|k| k.text.as_bytes()))?;
         let kw_texts: Vec<&str> = keywords.iter().map(|k| k.text.as_str()).collect();
