@@ -112,6 +112,63 @@ pub fn rule_set(custom: &[toml::Table]) -> anyhow::Result<&'static RuleSet> {
     Ok(Box::leak(Box::new(compile(custom)?)))
 }
 
+/// The rules of a scan, compiled when first used: a `--state` run over an unchanged tree needs
+/// only their version (which goes into the settings hash), never the automata. Derefs to the
+/// [`RuleSet`], compiling the built-in rules at the first use. Custom rules are compiled at
+/// once by [`rules`], so that a bad one stops the run before it starts.
+pub struct Rules {
+    /// [`RuleSet::version`], known without compiling.
+    pub version: String,
+    set: std::sync::OnceLock<&'static RuleSet>,
+}
+
+impl Rules {
+    /// The built-in rules, not compiled yet.
+    pub fn builtin() -> &'static Rules {
+        static RULES: std::sync::OnceLock<Rules> = std::sync::OnceLock::new();
+        RULES.get_or_init(|| Rules {
+            version: builtin_version(),
+            set: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// Rules already compiled.
+    pub fn compiled(set: &'static RuleSet) -> &'static Rules {
+        Box::leak(Box::new(Rules {
+            version: set.version.clone(),
+            set: std::sync::OnceLock::from(set),
+        }))
+    }
+}
+
+impl std::ops::Deref for Rules {
+    type Target = RuleSet;
+    fn deref(&self) -> &RuleSet {
+        self.set.get_or_init(RuleSet::builtin)
+    }
+}
+
+/// The rules of a scan: the built-in ones, compiled when first needed, or with custom rules
+/// (`[[rules]]`) everything compiled now (errors name the rule).
+pub fn rules(custom: &[toml::Table]) -> anyhow::Result<&'static Rules> {
+    if custom.is_empty() {
+        return Ok(Rules::builtin());
+    }
+    Ok(Rules::compiled(rule_set(custom)?))
+}
+
+/// [`RuleSet::version`] of the built-in rules from their sources alone, as
+/// [`RuleSet::from_sources`] hashes them: every rule file's text, then the context file's.
+fn builtin_version() -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for (_, text) in crate::patterns::BUILTIN {
+        hasher.update(text.as_bytes());
+    }
+    hasher.update(crate::patterns::CONTEXT.as_bytes());
+    hex::encode(&hasher.finalize()[..8])
+}
+
 /// Compiles the built-in rules plus `custom` into a new [`RuleSet`] whose version also covers the
 /// custom definitions.
 pub fn compile(custom: &[toml::Table]) -> anyhow::Result<RuleSet> {
@@ -776,6 +833,23 @@ mod tests {
         let same = compile(&[]).unwrap();
         assert!(same.custom.is_none());
         assert_eq!(same.version, builtin.version);
+    }
+
+    /// The version known before compiling is the compiled set's, and the lazy rules deref to
+    /// the shared built-in set; with custom rules both carry the custom version.
+    #[test]
+    fn lazy_rules_have_the_compiled_version() {
+        let lazy = rules(&[]).unwrap();
+        assert_eq!(builtin_version(), RuleSet::builtin().version);
+        assert_eq!(lazy.version, RuleSet::builtin().version);
+        assert!(std::ptr::eq(&**lazy, RuleSet::builtin()));
+        let src = "[[rules]]\nid = \"custom.x\"\nregex = '(?-u:\\b)E\\d{6}(?-u:\\b)'\nconfidence = \"high\"\n";
+        let custom = rules(&table(src)).unwrap();
+        assert_ne!(custom.version, lazy.version);
+        assert_eq!(custom.version, (**custom).version);
+        assert_eq!(custom.version, compile(&table(src)).unwrap().version);
+        let bad = "[[rules]]\nid = \"custom.y\"\nregex = '\\d*'\nconfidence = \"high\"\n";
+        assert!(rules(&table(bad)).is_err(), "custom rules are compiled at once");
     }
 
     #[test]

@@ -247,7 +247,7 @@ fn build(args: ScanArgs) -> anyhow::Result<(ScanConfig, String, Option<PathBuf>)
         max_ratio: args.max_ratio.or(file.max_ratio).unwrap_or(d.max_ratio),
         max_members: args.max_members.or(file.max_members).unwrap_or(d.max_members),
     };
-    let rules = appiscan::custom::rule_set(&file.rules)?;
+    let rules = appiscan::custom::rules(&file.rules)?;
     let state = args.state.or(file.state.map(PathBuf::from));
     // With a state file and no key given, the state keeps one so fingerprints compare across runs.
     let (hash_key, key_provided) = match &state {
@@ -352,12 +352,7 @@ fn open_output(output: Option<&Path>) -> anyhow::Result<(Box<dyn Write>, Option<
     })
 }
 
-fn make_sink(
-    format: &str,
-    out: Box<dyn Write>,
-    rules: &appiscan::patterns::RuleSet,
-    show_values: bool,
-) -> Box<dyn Sink> {
+fn make_sink(format: &str, out: Box<dyn Write>, rules: &appiscan::custom::Rules, show_values: bool) -> Box<dyn Sink> {
     let out = BufWriter::new(out);
     match format {
         "json" => Box::new(JsonSink::new(out)),
@@ -442,12 +437,7 @@ fn merge(args: MergeArgs) -> anyhow::Result<i32> {
         force: args.force,
     };
     let (out, part) = open_output(args.output.as_deref())?;
-    let mut sink = make_sink(
-        &args.format,
-        out,
-        appiscan::patterns::RuleSet::builtin(),
-        args.show_values,
-    );
+    let mut sink = make_sink(&args.format, out, appiscan::custom::Rules::builtin(), args.show_values);
     let outcome = appiscan::merge::run(&opts, sink.as_mut())?;
     drop(sink);
     if let Some(p) = part {

@@ -24,8 +24,9 @@ const LOOKAHEAD: usize = 128;
 /// Everything a scan needs, already resolved from options, environment and config file.
 #[derive(Clone)]
 pub struct ScanConfig {
-    /// The compiled rules: the built-in ones plus any custom rules of the settings file.
-    pub rules: &'static RuleSet,
+    /// The rules: the built-in ones plus any custom rules of the settings file (compiled when
+    /// the first input is read).
+    pub rules: &'static crate::custom::Rules,
     pub targets: Vec<String>,
     pub min_confidence: Confidence,
     /// `None`: never fail on findings.
@@ -62,7 +63,7 @@ impl ScanConfig {
     /// A configuration with the defaults of the command line, for the library and its tests.
     pub fn new(targets: Vec<String>) -> ScanConfig {
         ScanConfig {
-            rules: RuleSet::builtin(),
+            rules: crate::custom::Rules::builtin(),
             targets,
             min_confidence: Confidence::Medium,
             fail_on: Some(Confidence::Medium),
@@ -144,8 +145,17 @@ pub enum Msg {
     Skip(&'static str),
     Error(ErrorRecord),
     /// A file unchanged since the last `--state` run: not read; its findings are carried.
-    /// (`true`: the state holds findings of it to carry.)
-    Unchanged(String, bool),
+    Unchanged(String),
+    /// A file unchanged since the last `--state` run with no findings to carry: the state
+    /// lookup counted it, the writer has nothing to do (not sent, see [`send`]).
+    Carried,
+}
+
+/// Sends a message to the writer, unless it is one the writer has nothing to do with.
+fn send(tx: &crossbeam_channel::Sender<Msg>, msg: Msg) {
+    if !matches!(msg, Msg::Carried) {
+        let _ = tx.send(msg);
+    }
 }
 
 /// Reusable per-worker state.
@@ -352,12 +362,13 @@ impl Writer<'_> {
                     }
                 }
             }
-            Msg::Unchanged(path, has_findings) => {
+            Msg::Unchanged(path) => {
                 if let Some(st) = store {
-                    st.file_unchanged(&path, has_findings, &mut |f, status| self.finding(f, Some(status)))?;
+                    st.file_unchanged(&path, &mut |f, status| self.finding(f, Some(status)))?;
                 }
                 self.tick();
             }
+            Msg::Carried => {}
             Msg::File(fr) => {
                 let tracked = fr.path != "-" && fr.meta.is_some();
                 if let Some(reason) = fr.skipped {
@@ -465,7 +476,7 @@ impl Writer<'_> {
 /// left out, counted, before anything else is done with them; `None`: every file is taken (a
 /// work-list item already taken as a whole).
 fn walk_target(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     target: &str,
@@ -504,22 +515,28 @@ fn walk_target(
             return;
         }
         let mut w = Worker::default();
-        let _ = tx.send(visit(rules, cfg, &mut w, root, target, target, Some(meta), lookup, tx));
+        send(
+            tx,
+            visit(rules, cfg, &mut w, root, target, target, Some(meta), lookup, tx),
+        );
         return;
     }
     let walker = walkdir::WalkDir::new(root)
         .follow_links(cfg.follow_symlinks)
         .follow_root_links(true)
-        .sort_by_file_name();
+        // By file name: the entries of one directory all start with its path, so comparing
+        // whole paths as bytes orders them the same, without parsing a name per comparison.
+        .sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()));
     let skip_tx = tx.clone();
+    let sharded = sel.is_some_and(|s| s.shard.is_some());
     walker
         .into_iter()
         .filter_entry(move |e| {
-            if e.depth() == 0 {
+            if e.depth() == 0 || (!sharded && excludes.is_empty()) {
                 return true;
             }
             let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-            if !e.file_type().is_dir() && sel.is_some_and(|s| !s.takes(&crate::shard::relative_key(rel))) {
+            if !e.file_type().is_dir() && sharded && sel.is_some_and(|s| !s.takes(&crate::shard::relative_key(rel))) {
                 return false;
             }
             if excludes.is_match(rel) {
@@ -558,13 +575,16 @@ fn walk_target(
                     } else if !ft.is_file() {
                         Msg::Skip("special")
                     } else {
-                        let shown = e.path().display().to_string();
+                        let shown = e
+                            .path()
+                            .to_str()
+                            .map_or_else(|| e.path().display().to_string(), String::from);
                         let meta = lookup.and_then(|_| e.metadata().ok());
                         visit(rules, cfg, w, e.path(), &shown, target, meta, lookup, tx)
                     }
                 }
             };
-            let _ = tx.send(msg);
+            send(tx, msg);
         });
 }
 
@@ -572,7 +592,7 @@ fn walk_target(
 /// whole by the shard filter, keyed as [`crate::worklist::Item::key`] says.
 #[allow(clippy::too_many_arguments)]
 fn walk_worklist(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     reader: Box<dyn io::BufRead + Send>,
@@ -616,7 +636,7 @@ fn walk_worklist(
 /// the object store (not built into this version: an `unsupported` error record each, so that
 /// nothing is silently skipped).
 fn scan_item(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     item: &crate::worklist::Item,
@@ -647,7 +667,7 @@ fn scan_item(
                     "not an object URL this build can read (s3://, gs://, az://)",
                 )),
             };
-            let _ = tx.send(msg);
+            send(tx, msg);
         }
     }
 }
@@ -655,7 +675,7 @@ fn scan_item(
 /// One walked file: carried when `--state` knows it unchanged, else scanned.
 #[allow(clippy::too_many_arguments)]
 fn visit(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     w: &mut Worker,
     path: &Path,
@@ -668,10 +688,11 @@ fn visit(
     let meta = match (lookup, meta) {
         (Some(lk), Some(m)) => {
             let fm = crate::state::FileMeta::of(&m);
-            if let Some(has_findings) = lk.unchanged(shown, &fm) {
-                return Msg::Unchanged(shown.to_string(), has_findings);
+            match lk.visit(shown, &fm) {
+                crate::state::Visit::Read => Some(fm),
+                crate::state::Visit::Unchanged => return Msg::Carried,
+                crate::state::Visit::Carry => return Msg::Unchanged(shown.to_string()),
             }
-            Some(fm)
         }
         // Tracked, but its metadata could not be read: scanned, and read again next time.
         (Some(_), None) => Some(crate::state::FileMeta::default()),
@@ -688,7 +709,7 @@ fn visit(
 /// more threads than cores, since objects wait on the network.
 #[allow(clippy::too_many_arguments)]
 fn scan_items(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     excludes: &GlobSet,
     target: &str,
@@ -721,7 +742,7 @@ fn scan_items(
             } else {
                 visit_item(rules, cfg, w, item, target, lookup, tx)
             };
-            let _ = tx.send(msg);
+            send(tx, msg);
         })
     };
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
@@ -734,7 +755,7 @@ fn scan_items(
 /// else opened and scanned like standard input, with the name of its key.
 #[allow(clippy::too_many_arguments)]
 fn visit_item(
-    rules: &RuleSet,
+    rules: &crate::custom::Rules,
     cfg: &ScanConfig,
     w: &mut Worker,
     item: &crate::source::WorkItem,
@@ -743,10 +764,12 @@ fn visit_item(
     tx: &crossbeam_channel::Sender<Msg>,
 ) -> Msg {
     let meta = lookup.map(|_| item.state_meta());
-    if let (Some(lk), Some(m)) = (lookup, &meta)
-        && let Some(has_findings) = lk.unchanged(&item.uri, m)
-    {
-        return Msg::Unchanged(item.uri.clone(), has_findings);
+    if let (Some(lk), Some(m)) = (lookup, &meta) {
+        match lk.visit(&item.uri, m) {
+            crate::state::Visit::Read => {}
+            crate::state::Visit::Unchanged => return Msg::Carried,
+            crate::state::Visit::Carry => return Msg::Unchanged(item.uri.clone()),
+        }
     }
     let mut fr = if let (Some(max), Some(size)) = (cfg.max_file_size, item.size)
         && size > max
