@@ -218,32 +218,45 @@ pub struct Hit {
 
 /// Keyword hits over lower-cased folded text, ASCII keywords only at a word start.
 pub fn keyword_hits(rules: &RuleSet, lower: &str) -> Vec<Hit> {
+    let (mut kw, mut topics) = (Vec::new(), Vec::new());
+    rules.kwscan.find_all(
+        [&rules.automaton, &rules.topic_automaton],
+        lower,
+        [&mut kw, &mut topics],
+    );
+    keyword_filter(rules, lower, &kw)
+}
+
+/// The label keywords among the raw hits of [`RuleSet::automaton`].
+pub fn keyword_filter(rules: &RuleSet, lower: &str, raw: &[crate::kwscan::RawHit]) -> Vec<Hit> {
+    let mut out = Vec::new();
+    keyword_filter_into(rules, lower, raw, &mut out);
+    out
+}
+
+/// [`keyword_filter`] into a reused vector.
+pub fn keyword_filter_into(rules: &RuleSet, lower: &str, raw: &[crate::kwscan::RawHit], out: &mut Vec<Hit>) {
     let b = lower.as_bytes();
-    rules
-        .automaton
-        .find_iter(lower)
-        .filter(|m| {
-            let kw = &rules.keywords[m.pattern().as_usize()];
-            if kw.ascii && m.start() > 0 && b[m.start() - 1].is_ascii_alphabetic() {
-                return false;
-            }
-            // `番号` in `電話番号` or `社員番号` is not the 番号 of an insurance card.
-            if kw.standalone
-                && lower[..m.start()]
-                    .chars()
-                    .next_back()
-                    .is_some_and(char::is_alphanumeric)
-            {
-                return false;
-            }
-            true
-        })
-        .map(|m| Hit {
-            start: m.start(),
-            end: m.end(),
-            kw: m.pattern().as_usize(),
-        })
-        .collect()
+    out.clear();
+    out.extend(
+        raw.iter()
+            .filter(|m| {
+                let kw = &rules.keywords[m.pattern];
+                if kw.ascii && m.start > 0 && b[m.start - 1].is_ascii_alphabetic() {
+                    return false;
+                }
+                // `番号` in `電話番号` or `社員番号` is not the 番号 of an insurance card.
+                if kw.standalone && lower[..m.start].chars().next_back().is_some_and(char::is_alphanumeric) {
+                    return false;
+                }
+                true
+            })
+            .map(|m| Hit {
+                start: m.start,
+                end: m.end,
+                kw: m.pattern,
+            }),
+    );
 }
 
 /// A value-shaped span found by the tokenizer.
@@ -260,110 +273,250 @@ fn is_alnum(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
+/// Up to `N` small counts; more are counted but not kept (`overflow`).
+struct Groups<const N: usize> {
+    len: usize,
+    v: [u8; N],
+}
+
+impl<const N: usize> Groups<N> {
+    fn new() -> Self {
+        Groups { len: 0, v: [0; N] }
+    }
+    fn push(&mut self, x: usize) {
+        if self.len < N {
+            self.v[self.len] = x.min(255) as u8;
+        }
+        self.len += 1;
+    }
+    fn overflow(&self) -> bool {
+        self.len > N
+    }
+    fn as_slice(&self) -> &[u8] {
+        &self.v[..self.len.min(N)]
+    }
+}
+
 /// Finds value-shaped spans at or after `from`: maximal ASCII words, digit groups joined by one
 /// consistent `-` or `.`, and runs of short digit groups joined by single spaces. A span glued to
 /// a longer run (`-`/`.` plus a digit on either side, `_`, letters) is not a candidate, so no window
 /// is cut out of a card number, a corporate number or a timestamp.
 pub fn candidates(text: &str, from: usize, out: &mut Vec<Candidate>) {
-    let b = text.as_bytes();
+    tokenize(text.as_bytes(), None, |c| {
+        if c.start >= from {
+            out.push(c)
+        }
+    });
+}
+
+/// The candidates at or after `from` whose shape some rule accepts (what detection looks at):
+/// words without a digit are not even looked at.
+pub fn shaped_candidates(rules: &RuleSet, text: &str, from: usize, out: &mut Vec<Candidate>) {
+    let digit_free = rules.shapes.iter().any(|(sig, _)| !sig.has_digits());
+    tokenize(text.as_bytes(), (!digit_free).then_some(&rules.single_groups), |c| {
+        if c.start >= from && rules.rules_for_shape(c.sig).is_some() {
+            out.push(c)
+        }
+    });
+}
+
+/// The tokenizer behind [`candidates`]: every candidate from the start of `b`, in order. Tokens
+/// are found from the start of the text (the context before a piece included), so a run that
+/// straddles the piece start is seen whole and, starting before it, is left out by the caller:
+/// the previous piece reported it. With `digits_only` (whether a lone group of each number of
+/// digits is a shape), words without a digit are skipped, and so are lone digit groups of no
+/// shape.
+#[inline]
+fn tokenize(b: &[u8], digits_only: Option<&[bool; 64]>, mut emit: impl FnMut(Candidate)) {
     let n = b.len();
-    // Tokens are found from the start of the text (the context before `from` included), so a
-    // run that straddles `from` is seen whole and, starting before `from`, is left out: the
-    // previous piece reported it.
-    let first = out.len();
     let mut i = 0;
-    while i < n {
-        if !is_alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        let wend = word_end(b, i);
-        let glued_before = glued_before(b, i);
-        if !b[i..wend].iter().all(u8::is_ascii_digit) {
-            // A word with letters: `TK1234567`, `AB12345678CD`.
-            let glued_after = wend < n
-                && (b[wend] == b'_' || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
-            if !glued_before && !glued_after && wend - i <= 32 {
-                out.push(Candidate {
-                    start: i,
-                    end: wend,
-                    sig: word_signature(&b[i..wend]),
-                    bare: true,
-                });
-            }
-            i = wend;
-            continue;
-        }
-        // Digit groups joined by `-` or `.`.
-        let mut groups = vec![wend - i];
-        let mut seps: Vec<u8> = Vec::new();
-        let mut j = wend;
-        let mut glued = glued_before;
-        while j + 1 < n && matches!(b[j], b'-' | b'.') && is_alnum(b[j + 1]) {
-            let e = word_end(b, j + 1);
-            if !b[j + 1..e].iter().all(u8::is_ascii_digit) {
-                glued = true;
-                j = e;
+    loop {
+        if let Some(single) = digits_only {
+            // The word around the next digit: back over the letters before it.
+            let d = next_digit(b, i);
+            if d >= n {
                 break;
             }
-            seps.push(b[j]);
-            groups.push(e - j - 1);
-            j = e;
-        }
-        if j < n && b[j] == b'_' {
-            glued = true;
-        }
-        let consistent = seps.windows(2).all(|w| w[0] == w[1]);
-        if glued || !consistent {
-            i = j;
-            continue;
-        }
-        // A lone short group may start a space-separated run (`1234 5678 9018`).
-        if groups.len() == 1 && groups[0] <= 4 {
-            let mut sp_groups = vec![groups[0]];
-            let mut k = j;
-            let mut broken = false;
-            while k + 1 < n && b[k] == b' ' && b[k + 1].is_ascii_digit() {
-                let e = word_end(b, k + 1);
-                let next_joined = e < n && matches!(b[e], b'-' | b'.' | b'_') && e + 1 < n && is_alnum(b[e + 1]);
-                if !b[k + 1..e].iter().all(u8::is_ascii_digit) || e - k - 1 > 4 || next_joined {
-                    broken = true;
-                    break;
-                }
-                sp_groups.push(e - k - 1);
-                k = e;
+            let mut w = d;
+            while w > i && b[w - 1].is_ascii_alphabetic() {
+                w -= 1;
             }
-            if sp_groups.len() > 1 {
-                if !broken {
-                    let sig = if sp_groups.iter().all(|&g| g == 1) {
-                        let mut sig = Sig::default();
-                        sig.push_str("N1*");
-                        sig.push_num(sp_groups.len());
-                        sig
-                    } else {
-                        group_signature(&sp_groups)
+            i = w;
+            if w == d {
+                // A lone group of digits, not followed by anything that extends it: a
+                // candidate only if some rule has its length as a shape.
+                let mut e = d + 1;
+                while e < n && b[e].is_ascii_digit() {
+                    e += 1;
+                }
+                let ends = e == n
+                    || match b[e] {
+                        b'-' | b'.' | b'_' => false,
+                        b' ' => !(e - d <= 4 && e + 1 < n && b[e + 1].is_ascii_digit()),
+                        c => !c.is_ascii_alphabetic(),
                     };
-                    out.push(Candidate {
-                        start: i,
-                        end: k,
-                        sig,
-                        bare: false,
-                    });
+                if ends && !single.get(e - d).copied().unwrap_or(false) {
+                    i = e;
+                    continue;
                 }
-                i = k;
-                continue;
+            }
+        } else {
+            i = next_alnum(b, i);
+            if i >= n {
+                break;
             }
         }
-        out.push(Candidate {
+        let (c, next) = token_at(b, i);
+        if let Some(c) = c {
+            emit(c);
+        }
+        i = next;
+    }
+}
+
+/// The token of the word starting at `i`: its candidate, if it is one, and where the next
+/// token may start.
+#[inline]
+fn token_at(b: &[u8], i: usize) -> (Option<Candidate>, usize) {
+    let n = b.len();
+    let wend = word_end(b, i);
+    let glued_before = glued_before(b, i);
+    if !b[i..wend].iter().all(u8::is_ascii_digit) {
+        // A word with letters: `TK1234567`, `AB12345678CD`.
+        let glued_after =
+            wend < n && (b[wend] == b'_' || (matches!(b[wend], b'-' | b'.') && wend + 1 < n && is_alnum(b[wend + 1])));
+        let c = (!glued_before && !glued_after && wend - i <= 32).then(|| Candidate {
+            start: i,
+            end: wend,
+            sig: word_signature(&b[i..wend]),
+            bare: true,
+        });
+        return (c, wend);
+    }
+    // Digit groups joined by `-` or `.`.
+    let mut groups = Groups::<8>::new();
+    groups.push(wend - i);
+    let mut sep: Option<u8> = None;
+    let mut consistent = true;
+    let mut j = wend;
+    let mut glued = glued_before;
+    while j + 1 < n && matches!(b[j], b'-' | b'.') && is_alnum(b[j + 1]) {
+        let e = word_end(b, j + 1);
+        if !b[j + 1..e].iter().all(u8::is_ascii_digit) {
+            glued = true;
+            j = e;
+            break;
+        }
+        match sep {
+            None => sep = Some(b[j]),
+            Some(x) if x != b[j] => consistent = false,
+            Some(_) => {}
+        }
+        groups.push(e - j - 1);
+        j = e;
+    }
+    if j < n && b[j] == b'_' {
+        glued = true;
+    }
+    if glued || !consistent {
+        return (None, j);
+    }
+    // A lone short group may start a space-separated run (`1234 5678 9018`).
+    if groups.len == 1 && wend - i <= 4 {
+        let mut sp_groups = Groups::<16>::new();
+        sp_groups.push(wend - i);
+        let mut all_ones = wend - i == 1;
+        let mut k = j;
+        let mut broken = false;
+        while k + 1 < n && b[k] == b' ' && b[k + 1].is_ascii_digit() {
+            let e = word_end(b, k + 1);
+            let next_joined = e < n && matches!(b[e], b'-' | b'.' | b'_') && e + 1 < n && is_alnum(b[e + 1]);
+            if !b[k + 1..e].iter().all(u8::is_ascii_digit) || e - k - 1 > 4 || next_joined {
+                broken = true;
+                break;
+            }
+            sp_groups.push(e - k - 1);
+            all_ones &= e - k - 1 == 1;
+            k = e;
+        }
+        if sp_groups.len > 1 {
+            let c = (!broken).then(|| Candidate {
+                start: i,
+                end: k,
+                sig: if all_ones {
+                    let mut sig = Sig::default();
+                    sig.push(Sig::SPACED, sp_groups.len);
+                    sig
+                } else {
+                    group_signature(&sp_groups)
+                },
+                bare: false,
+            });
+            return (c, k);
+        }
+    }
+    (
+        Some(Candidate {
             start: i,
             end: j,
             sig: group_signature(&groups),
-            bare: groups.len() == 1,
-        });
-        i = j;
+            bare: groups.len == 1,
+        }),
+        j,
+    )
+}
+
+/// The first ASCII digit at or after `i` (`b.len()` if none).
+#[inline]
+fn next_digit(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        while i + 16 <= b.len() {
+            // SAFETY: SSE2 is part of the x86_64 baseline; 16 bytes from `i` are in `b`.
+            let m = unsafe {
+                let v = _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i);
+                let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+                _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)) as u32
+            };
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
     }
-    let before = out[first..].partition_point(|c| c.start < from);
-    out.drain(first..first + before);
+    while i < b.len() && !b[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
+/// The first ASCII letter or digit at or after `i` (`b.len()` if none).
+#[inline]
+fn next_alnum(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        while i + 16 <= b.len() {
+            // SAFETY: SSE2 is part of the x86_64 baseline; 16 bytes from `i` are in `b`.
+            let m = unsafe {
+                let v = _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i);
+                let d = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+                let digit = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
+                let l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8(b'a' as i8));
+                let letter = _mm_cmpeq_epi8(_mm_min_epu8(l, _mm_set1_epi8(25)), l);
+                _mm_movemask_epi8(_mm_or_si128(digit, letter)) as u32
+            };
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
+    }
+    while i < b.len() && !is_alnum(b[i]) {
+        i += 1;
+    }
+    i
 }
 
 fn word_end(b: &[u8], mut i: usize) -> usize {
@@ -389,60 +542,164 @@ fn glued_before(b: &[u8], i: usize) -> bool {
     false
 }
 
-/// A shape signature (`N4-N4-N4`, `A2N7`) kept inline: no allocation per candidate. Longer
-/// signatures than any rule's are marked overflowed and match nothing.
-#[derive(Clone, Copy, Default)]
+/// A shape signature (`N4-N4-N4`, `A2N7`, `N1*12`) packed into an integer: no allocation and
+/// one comparison per rule shape. Up to 8 tokens of a kind and a length (1–63), `-` between
+/// groups being a token of its own; anything longer is marked overflowed and matches nothing.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct Sig {
-    len: u8,
-    buf: [u8; 30],
+    key: u64,
+    n: u8,
 }
 
 impl Sig {
-    fn push_str(&mut self, t: &str) {
-        for &c in t.as_bytes() {
-            if (self.len as usize) < self.buf.len() {
-                self.buf[self.len as usize] = c;
-            }
-            self.len = self.len.saturating_add(1);
+    const SEP: u8 = 0;
+    const DIGITS: u8 = 1;
+    const LETTERS: u8 = 2;
+    /// Single digits joined by spaces (`N1*12`): the length is their count.
+    const SPACED: u8 = 3;
+    const MAX: u8 = 8;
+
+    fn push(&mut self, kind: u8, len: usize) {
+        if self.n >= Self::MAX || len > 63 {
+            self.n = u8::MAX;
+            return;
         }
+        self.key |= (((kind << 6) | len as u8) as u64) << (8 * self.n);
+        self.n += 1;
     }
-    fn push_num(&mut self, n: usize) {
-        let mut tmp = [0u8; 20];
-        let mut k = tmp.len();
-        let mut n = n;
-        loop {
-            k -= 1;
-            tmp[k] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
+
+    fn overflowed(&self) -> bool {
+        self.n > Self::MAX
+    }
+
+    /// A hash of the signature in `0..256`.
+    #[inline]
+    pub fn slot(&self) -> usize {
+        ((self.key ^ ((self.n as u64) << 59)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize
+    }
+
+    /// Regular expressions (ASCII word boundaries, no Unicode classes) for the spans the
+    /// tokenizer reads with this signature: `-` or `.` between groups (one of them), or spaces
+    /// when every group has 4 digits at most.
+    pub fn regexes(&self) -> Vec<String> {
+        let tokens: Vec<(u8, usize)> = (0..self.n.min(Self::MAX))
+            .map(|k| {
+                let t = (self.key >> (8 * k)) as u8;
+                (t >> 6, (t & 63) as usize)
+            })
+            .collect();
+        let with = |sep: &str| -> String {
+            let mut r = String::from("(?-u:\\b)");
+            for &(kind, len) in &tokens {
+                match kind {
+                    Self::SEP => r.push_str(sep),
+                    Self::DIGITS => r.push_str(&format!("[0-9]{{{len}}}")),
+                    Self::LETTERS => r.push_str(&format!("[A-Za-z]{{{len}}}")),
+                    _ => r.push_str(&format!("[0-9](?: [0-9]){{{}}}", len.saturating_sub(1))),
+                }
+            }
+            r.push_str("(?-u:\\b)");
+            r
+        };
+        let mut out = vec![with("-")];
+        if tokens.iter().any(|&(k, _)| k == Self::SEP) {
+            out.push(with("\\."));
+            if tokens.iter().all(|&(k, len)| k != Self::DIGITS || len <= 4) {
+                out.push(with(" "));
             }
         }
-        self.push_str(std::str::from_utf8(&tmp[k..]).unwrap_or(""));
+        out
     }
-    /// The signature, or `""` when it overflowed.
-    pub fn as_str(&self) -> &str {
-        if self.len as usize > self.buf.len() {
-            return "";
+
+    /// The number of digits when the signature is one group of digits (`N12`).
+    pub fn single_group(&self) -> Option<usize> {
+        let t = self.key as u8;
+        (self.n == 1 && t >> 6 == Self::DIGITS).then_some((t & 63) as usize)
+    }
+
+    /// Some part is digits.
+    pub fn has_digits(&self) -> bool {
+        (0..self.n.min(Self::MAX)).any(|k| matches!(((self.key >> (8 * k)) as u8) >> 6, Self::DIGITS | Self::SPACED))
+    }
+
+    /// Single digits joined by spaces (`N1*12`).
+    pub fn is_spaced(&self) -> bool {
+        self.n == 1 && (self.key as u8) >> 6 == Self::SPACED
+    }
+
+    /// Parses the shape syntax of the rule files: groups of `A<n>`/`N<n>` joined by `-`, or
+    /// `N1*<n>`.
+    pub fn parse(s: &str) -> Result<Sig, String> {
+        let mut sig = Sig::default();
+        if let Some(n) = s.strip_prefix("N1*") {
+            sig.push(Self::SPACED, n.parse::<usize>().map_err(|e| e.to_string())?);
+        } else {
+            for (g, group) in s.split('-').enumerate() {
+                if group.is_empty() {
+                    return Err("empty group".into());
+                }
+                if g > 0 {
+                    sig.push(Self::SEP, 0);
+                }
+                let mut rest = group;
+                while let Some(c) = rest.chars().next() {
+                    let kind = match c {
+                        'A' => Self::LETTERS,
+                        'N' => Self::DIGITS,
+                        _ => return Err(format!("unexpected {c}")),
+                    };
+                    let digits = rest[1..].bytes().take_while(u8::is_ascii_digit).count();
+                    let len: usize = rest[1..1 + digits]
+                        .parse()
+                        .map_err(|e: std::num::ParseIntError| e.to_string())?;
+                    sig.push(kind, len);
+                    rest = &rest[1 + digits..];
+                }
+            }
         }
-        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
+        if sig.overflowed() {
+            return Err("more than 8 parts or a part longer than 63".into());
+        }
+        Ok(sig)
+    }
+}
+
+impl std::fmt::Display for Sig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.overflowed() {
+            return Ok(());
+        }
+        for k in 0..self.n {
+            let t = (self.key >> (8 * k)) as u8;
+            let len = t & 63;
+            match t >> 6 {
+                Self::SEP => f.write_str("-")?,
+                Self::DIGITS => write!(f, "N{len}")?,
+                Self::LETTERS => write!(f, "A{len}")?,
+                _ => write!(f, "N1*{len}")?,
+            }
+        }
+        Ok(())
     }
 }
 
 impl std::fmt::Debug for Sig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        std::fmt::Display::fmt(self, f)
     }
 }
 
-fn group_signature(groups: &[usize]) -> Sig {
+fn group_signature<const N: usize>(groups: &Groups<N>) -> Sig {
     let mut s = Sig::default();
-    for (k, g) in groups.iter().enumerate() {
+    if groups.overflow() {
+        s.n = u8::MAX;
+        return s;
+    }
+    for (k, &g) in groups.as_slice().iter().enumerate() {
         if k > 0 {
-            s.push_str("-");
+            s.push(Sig::SEP, 0);
         }
-        s.push_str("N");
-        s.push_num(*g);
+        s.push(Sig::DIGITS, g as usize);
     }
     s
 }
@@ -456,8 +713,7 @@ fn word_signature(w: &[u8]) -> Sig {
         while k < w.len() && w[k].is_ascii_digit() == digit {
             k += 1;
         }
-        s.push_str(if digit { "N" } else { "A" });
-        s.push_num(k - start);
+        s.push(if digit { Sig::DIGITS } else { Sig::LETTERS }, k - start);
     }
     s
 }
@@ -467,11 +723,73 @@ fn word_signature(w: &[u8]) -> Sig {
 pub struct Scratch {
     lower: String,
     cands: Vec<Candidate>,
+    raw_kw: Vec<crate::kwscan::RawHit>,
+    raw_topics: Vec<crate::kwscan::RawHit>,
+    char_index: CharIndex,
+    /// Per keyword hit of the unit: characters before its end, once computed (`u32::MAX`).
+    hit_chars: Vec<u32>,
+    hits: Vec<Hit>,
+    topic_hits: Vec<crate::topics::TopicHit>,
 }
 
-/// Counts characters (not bytes) in `s`.
+/// Counts characters (not bytes) in `s`: the bytes that are not UTF-8 continuation bytes.
 pub(crate) fn chars(s: &[u8]) -> usize {
-    s.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+    let mut n = 0;
+    let mut rest = s;
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // Per 16 bytes: 1 for each byte that starts a character (continuation bytes are
+        // 0x80..=0xBF, i.e. -128..=-65 as i8), summed by SAD (no POPCNT in the x86_64 baseline).
+        // SAFETY: SSE2 is part of the x86_64 baseline; each load reads 16 bytes inside `rest`.
+        unsafe {
+            let mut acc = _mm_setzero_si128();
+            while rest.len() >= 16 {
+                let v = _mm_loadu_si128(rest.as_ptr() as *const __m128i);
+                let starts = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-65)), _mm_set1_epi8(1));
+                acc = _mm_add_epi64(acc, _mm_sad_epu8(starts, _mm_setzero_si128()));
+                rest = &rest[16..];
+            }
+            n += (_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc))) as usize;
+        }
+    }
+    n + rest.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+}
+
+/// Characters before every 64-byte boundary of a text, so that the characters between two
+/// offsets are counted in constant time (label distances are in characters).
+#[derive(Default)]
+pub struct CharIndex {
+    before: Vec<u32>,
+}
+
+impl CharIndex {
+    const BLOCK: usize = 64;
+
+    pub fn build(&mut self, b: &[u8]) {
+        self.before.clear();
+        let mut n = 0u32;
+        for block in b.chunks(Self::BLOCK) {
+            self.before.push(n);
+            n += chars(block) as u32;
+        }
+        self.before.push(n);
+    }
+
+    /// Characters in `b[..p]`.
+    pub fn at(&self, b: &[u8], p: usize) -> usize {
+        let k = p / Self::BLOCK;
+        self.before[k] as usize + chars(&b[k * Self::BLOCK..p])
+    }
+
+    /// Characters in `b[x..y]`.
+    pub fn between(&self, b: &[u8], x: usize, y: usize) -> usize {
+        if y - x <= 2 * Self::BLOCK {
+            chars(&b[x..y])
+        } else {
+            self.at(b, y) - self.at(b, x)
+        }
+    }
 }
 
 /// Where a label came from; turned into evidence text only for reported detections.
@@ -504,22 +822,169 @@ struct Verdict {
 /// Finds every identification code in `unit`.
 pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec<Detection>) {
     let text = unit.folded.text.as_str();
-    let b = text.as_bytes();
     scratch.lower.clear();
     scratch.lower.push_str(text);
     scratch.lower.make_ascii_lowercase();
-    let hits = keyword_hits(rules, &scratch.lower);
+    rules.kwscan.find_all(
+        [&rules.automaton, &rules.topic_automaton],
+        &scratch.lower,
+        [&mut scratch.raw_kw, &mut scratch.raw_topics],
+    );
     scratch.cands.clear();
-    candidates(text, unit.scan_from, &mut scratch.cands);
+    shaped_candidates(rules, text, unit.scan_from, &mut scratch.cands);
+    classify(rules, unit, scratch, out);
+}
+
+/// The same detection with a plain front end: candidates and keyword hits found by
+/// `regex::bytes` alternations of the rule shapes and of the keywords ([`Reference`]) instead of
+/// the tokenizer and [`crate::kwscan`]; everything after (classification, check digits,
+/// context) is shared. The reference the hot path is measured against (`benches/ratio.rs`),
+/// which must find the same.
+pub fn detect_reference(
+    rules: &RuleSet,
+    reference: &Reference,
+    unit: &Unit,
+    scratch: &mut Scratch,
+    out: &mut Vec<Detection>,
+) {
+    let text = unit.folded.text.as_str();
+    scratch.lower.clear();
+    scratch.lower.push_str(text);
+    scratch.lower.make_ascii_lowercase();
+    reference.keywords.find_all(&scratch.lower, &mut scratch.raw_kw);
+    reference.topics.find_all(&scratch.lower, &mut scratch.raw_topics);
+    scratch.cands.clear();
+    reference.candidates(rules, text, unit.scan_from, &mut scratch.cands);
+    classify(rules, unit, scratch, out);
+}
+
+/// `regex::bytes` alternations of the rule shapes and of the keywords (see [`detect_reference`]).
+pub struct Reference {
+    shapes: regex::bytes::Regex,
+    pub keywords: Literals,
+    pub topics: Literals,
+}
+
+/// An alternation of literals and the index of each.
+pub struct Literals {
+    re: regex::bytes::Regex,
+    index: std::collections::HashMap<Vec<u8>, usize>,
+}
+
+fn build_regex(pattern: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .size_limit(256 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+}
+
+impl Literals {
+    fn new<'a>(words: impl Iterator<Item = &'a str>) -> Result<Literals, regex::Error> {
+        let words: Vec<&str> = words.collect();
+        let pattern = words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|");
+        Ok(Literals {
+            re: build_regex(&pattern)?,
+            index: words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.as_bytes().to_vec(), i))
+                .collect(),
+        })
+    }
+
+    /// Leftmost-first matches, except those starting at an ASCII character after an ASCII
+    /// letter (where the hot path never looks): there the search goes on from the next byte.
+    pub fn find_all(&self, lower: &str, out: &mut Vec<crate::kwscan::RawHit>) {
+        out.clear();
+        let b = lower.as_bytes();
+        let mut at = 0;
+        while let Some(m) = self.re.find_at(b, at) {
+            if b[m.start()].is_ascii() && m.start() > 0 && b[m.start() - 1].is_ascii_alphabetic() {
+                at = m.start() + 1;
+                continue;
+            }
+            out.push(crate::kwscan::RawHit {
+                start: m.start(),
+                end: m.end(),
+                pattern: self.index.get(m.as_bytes()).copied().unwrap_or(usize::MAX),
+            });
+            at = m.end();
+        }
+    }
+}
+
+impl Reference {
+    /// The alternatives of the shape alternation.
+    pub fn shape_patterns(rules: &RuleSet) -> Vec<String> {
+        rules.shapes.iter().flat_map(|(sig, _)| sig.regexes()).collect()
+    }
+
+    pub fn new(rules: &RuleSet) -> Result<Reference, regex::Error> {
+        let shapes = Self::shape_patterns(rules);
+        Ok(Reference {
+            shapes: build_regex(&shapes.join("|"))?,
+            keywords: Literals::new(rules.keywords.iter().map(|k| k.text.as_str()))?,
+            topics: Literals::new(rules.topics.iter().map(|k| k.text.as_str()))?,
+        })
+    }
+
+    /// The candidates at or after `from` whose shape some rule accepts: each match of the
+    /// shape alternation is kept when the tokenizer, started there, reads exactly that span
+    /// (glued runs, longer groups and the like are not candidates); otherwise the search goes
+    /// on from the next byte.
+    pub fn candidates(&self, rules: &RuleSet, text: &str, from: usize, out: &mut Vec<Candidate>) {
+        let b = text.as_bytes();
+        let mut at = 0;
+        while let Some(m) = self.shapes.find_at(b, at) {
+            match token_at(b, m.start()).0 {
+                Some(c) if c.end == m.end() && rules.rules_for_shape(c.sig).is_some() => {
+                    if c.start >= from {
+                        out.push(c);
+                    }
+                    at = m.end();
+                }
+                _ => at = m.start() + 1,
+            }
+        }
+    }
+}
+
+/// Classifies the candidates of `scratch.cands` with the keyword hits of `scratch.raw_kw` and
+/// `scratch.raw_topics` (over `scratch.lower`): shapes, check digits, context.
+fn classify(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec<Detection>) {
+    let text = unit.folded.text.as_str();
+    let b = text.as_bytes();
+    let mut hits = std::mem::take(&mut scratch.hits);
+    keyword_filter_into(rules, &scratch.lower, &scratch.raw_kw, &mut hits);
     let ctx = &rules.context;
+
     let mut canonical = String::new();
+    let char_index = &mut scratch.char_index;
+    char_index.before.clear();
+    let hit_chars = &mut scratch.hit_chars;
+    hit_chars.clear();
+    hit_chars.resize(hits.len(), u32::MAX);
+    // Candidates come in text order: the keyword hits ending before each are counted by a
+    // cursor, not searched for.
+    let mut hits_before = 0;
     for c in &scratch.cands {
-        let Some(rule_ids) = rules.rules_for_shape(c.sig.as_str()) else {
+        let Some(rule_ids) = rules.rules_for_shape(c.sig) else {
             continue;
         };
+        while hits_before < hits.len() && hits[hits_before].end <= c.start {
+            hits_before += 1;
+        }
+        if char_index.before.is_empty() {
+            char_index.build(b);
+        }
         // An amount, a count or a date right after the value.
         let after = text[c.end..].trim_start_matches(' ');
-        if rules.suffixes.iter().any(|s| after.starts_with(s.as_str())) {
+        if after
+            .as_bytes()
+            .first()
+            .is_some_and(|&f| rules.suffix_first[f as usize])
+            && rules.suffixes.iter().any(|s| after.starts_with(s.as_str()))
+        {
             continue;
         }
         canonical.clear();
@@ -561,8 +1026,10 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
                 label = nearest_label(
                     rules,
                     ri,
-                    &hits,
+                    &hits[..hits_before],
                     text,
+                    char_index,
+                    hit_chars,
                     c.start,
                     line_start,
                     lo,
@@ -580,7 +1047,7 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
             if c.bare && rule.bare_needs_strong_label && matches!(label, LabelKind::Weak(_)) {
                 label = LabelKind::None;
             }
-            if c.sig.as_str().starts_with("N1*") && !matches!(label, LabelKind::Strong(_)) {
+            if c.sig.is_spaced() && !matches!(label, LabelKind::Strong(_)) {
                 continue;
             }
             let mut score = rule.score.shape;
@@ -740,11 +1207,16 @@ pub fn detect(rules: &RuleSet, unit: &Unit, scratch: &mut Scratch, out: &mut Vec
     if text.contains("<<") {
         mrz(rules, text, unit, out);
     }
-    crate::topics::detect_topics(rules, unit, &scratch.lower, out);
+    let mut topic_hits = std::mem::take(&mut scratch.topic_hits);
+    topic_hits.clear();
+    topic_hits.extend(crate::topics::topic_filter(rules, &scratch.lower, &scratch.raw_topics));
+    crate::topics::detect_topics(rules, unit, &scratch.lower, &topic_hits, out);
     // Custom rules of `appiscan.toml`: nothing at all to do without them.
     if let Some(custom) = &rules.custom {
         custom.detect(rules, unit, &scratch.lower, &hits, out);
     }
+    scratch.hits = hits;
+    scratch.topic_hits = topic_hits;
 }
 
 /// How far back (and, for health-insurance parts, forward) context is looked for: enough for the
@@ -772,8 +1244,9 @@ pub(crate) fn cell_at(cells: &[Cell], pos: usize) -> Option<&Cell> {
     (i > 0 && cells[i - 1].end >= pos).then(|| &cells[i - 1])
 }
 
-/// The label that speaks for rule `ri` at `pos`: the nearest keyword before the value that is a
-/// label of this rule, a label of a rival rule for the same shape, or a negative word. Within
+/// The label that speaks for rule `ri` at `pos` (`hits`: those ending before it): the nearest
+/// keyword before the value that is a label of this rule, a label of a rival rule for the same
+/// shape, or a negative word. Within
 /// the strong window on the same line it is strong (or negative); further back, within the weak
 /// window, a label of this rule is weak.
 #[allow(clippy::too_many_arguments)]
@@ -782,6 +1255,8 @@ fn nearest_label(
     ri: usize,
     hits: &[Hit],
     text: &str,
+    char_index: &CharIndex,
+    hit_chars: &mut [u32],
     pos: usize,
     line_start: usize,
     lo: usize,
@@ -789,16 +1264,16 @@ fn nearest_label(
     weak: usize,
 ) -> LabelKind {
     let b = text.as_bytes();
-    let end = hits.partition_point(|h| h.end <= pos);
+    let end = hits.len();
     let has_parts = rules.rules[ri].parts.is_some();
     // A label of another rule for the same shape, or (for a group rule) a part label, speaks
     // for something else.
     let rivals = |kw: &crate::patterns::Keyword| {
         (has_parts && kw.part.is_some()) || kw.labels.iter().any(|&l| l != ri && rules.shares_shape[ri][l])
     };
-    // Characters between a keyword and the value, counted once as the walk goes back.
-    let mut dist = 0;
-    let mut counted_to = pos;
+    // Characters between a keyword and the value: characters before the value less those
+    // before the keyword's end (remembered per hit, as the windows of nearby values overlap).
+    let pos_chars = char_index.at(b, pos);
     for (k, h) in hits[..end].iter().enumerate().rev() {
         if h.start < lo {
             break;
@@ -808,8 +1283,10 @@ fn nearest_label(
         if !is_label && !kw.negative && !rivals(kw) {
             continue;
         }
-        dist += chars(&b[h.end..counted_to]);
-        counted_to = h.end;
+        if hit_chars[k] == u32::MAX {
+            hit_chars[k] = char_index.at(b, h.end) as u32;
+        }
+        let dist = pos_chars - hit_chars[k] as usize;
         if dist > weak {
             break;
         }
@@ -1168,7 +1645,7 @@ mod tests {
     fn sigs(t: &str) -> Vec<String> {
         let mut v = Vec::new();
         candidates(t, 0, &mut v);
-        v.into_iter().map(|c| c.sig.as_str().to_string()).collect()
+        v.into_iter().map(|c| c.sig.to_string()).collect()
     }
 
     #[test]

@@ -3,6 +3,45 @@
 //! original text. Every character maps to exactly one character, so character columns are the
 //! same in both texts; only byte offsets differ, and [`Folded::original_offset`] translates them.
 
+/// The first position at or after `i` whose character may fold: a C2, E2 or EF lead byte, or E3
+/// followed by 80 or 83.
+#[inline]
+fn next_foldable(b: &[u8], mut i: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        while i + 17 <= b.len() {
+            // SAFETY: SSE2 is part of the x86_64 baseline; 17 bytes from `i` are in `b`.
+            let m = unsafe {
+                let v = _mm_loadu_si128(b.as_ptr().add(i) as *const __m128i);
+                let next = _mm_loadu_si128(b.as_ptr().add(i + 1) as *const __m128i);
+                let eq = |x: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(x as i8));
+                let e3 = _mm_and_si128(
+                    eq(0xE3),
+                    _mm_or_si128(
+                        _mm_cmpeq_epi8(next, _mm_set1_epi8(0x80u8 as i8)),
+                        _mm_cmpeq_epi8(next, _mm_set1_epi8(0x83u8 as i8)),
+                    ),
+                );
+                let any = _mm_or_si128(_mm_or_si128(eq(0xC2), eq(0xE2)), _mm_or_si128(eq(0xEF), e3));
+                _mm_movemask_epi8(any) as u32
+            };
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i += 16;
+        }
+    }
+    while i < b.len() {
+        match b[i] {
+            0xC2 | 0xE2 | 0xEF => return Some(i),
+            0xE3 if matches!(b.get(i + 1), Some(0x80 | 0x83)) => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Folded text and the way back to the original.
 #[derive(Debug, Default, Clone)]
 pub struct Folded {
@@ -66,15 +105,13 @@ impl Folded {
         }
         // Only characters whose UTF-8 lead byte is C2 (U+0080–U+00BF), E2 (U+2000–U+2FFF), E3
         // (U+3000–U+3FFF) or EF (U+F000–U+FFFF) can fold; everything else is copied in runs.
+        // Of E3, only U+3000 (E3 80 80), U+30FB and U+30FC (E3 83 BB/BC) fold.
         let b = orig.as_bytes();
         let mut copied = 0;
         let mut i = 0;
         while i < b.len() {
-            let lead = b[i];
-            if !matches!(lead, 0xC2 | 0xE2 | 0xE3 | 0xEF) {
-                i += 1;
-                continue;
-            }
+            let Some(p) = next_foldable(b, i) else { break };
+            i = p;
             let c = orig[i..].chars().next().unwrap_or('\0');
             let clen = c.len_utf8();
             let prev_digit = orig[..i].chars().next_back().is_some_and(is_digit_like);

@@ -4,6 +4,8 @@
 pub mod accept;
 pub mod config;
 pub mod container;
+#[doc(hidden)]
+pub mod corpus;
 pub mod csvout;
 pub mod custom;
 pub mod decode;
@@ -11,6 +13,7 @@ pub mod destination;
 pub mod detect;
 pub mod documents;
 pub mod fold;
+pub mod kwscan;
 pub mod merge;
 pub mod office;
 pub mod patterns;

@@ -3,7 +3,7 @@
 //! value shapes to the rules that accept them.
 
 use crate::validate::Validator;
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind, StartKind};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -294,20 +294,30 @@ pub struct RuleSet {
     pub context: ContextSettings,
     pub keywords: Vec<Keyword>,
     /// Over the lower-cased folded text; pattern id = index into `keywords`.
-    pub automaton: AhoCorasick,
+    pub automaton: aho_corasick::dfa::DFA,
     /// Shape signature (`N12`, `N4-N4-N4`, `A2N7`...) and the rules that accept it; a dozen
     /// entries, searched linearly (cheaper than hashing per candidate).
-    pub shapes: Vec<(String, Vec<usize>)>,
+    pub shapes: Vec<(crate::detect::Sig, Vec<usize>)>,
+    /// Per [`crate::detect::Sig::slot`]: 1 when some shape falls there.
+    pub shape_slots: [u8; 256],
+    /// Per number of digits: a lone group of that many digits is a shape (`N12`).
+    pub single_groups: [bool; 64],
     /// `shares_shape[a][b]`: rules a and b accept a common shape (their labels are rivals).
     pub shares_shape: Vec<Vec<bool>>,
     /// Negative suffixes (amounts, counts, dates).
     pub suffixes: Vec<String>,
+    /// The first bytes of `suffixes`.
+    pub suffix_first: [bool; 256],
     /// A short hash of the rule files: changes whenever any rule changes.
     pub version: String,
     pub persons: Persons,
     pub topics: Vec<TopicKeyword>,
     /// Over the lower-cased folded text; pattern id = index into `topics`.
-    pub topic_automaton: AhoCorasick,
+    pub topic_automaton: aho_corasick::dfa::DFA,
+    /// Finds the hits of `automaton` and `topic_automaton` in one walk.
+    pub kwscan: crate::kwscan::KwScan,
+    /// The base64 prefixes of biometric magics (built on first use by `topics`).
+    pub magic_prefixes: OnceLock<AhoCorasick>,
     /// STR locus names of biometric.dna, lower-cased; pattern id = index into `loci`.
     pub loci_automaton: AhoCorasick,
     pub loci: Vec<String>,
@@ -352,7 +362,7 @@ impl RuleSet {
         persons.empty_values = persons.empty_values.iter().map(|v| v.to_lowercase()).collect();
         hasher.update(context.as_bytes());
         let context: ContextSettings = toml::from_str(context).map_err(|e| anyhow::anyhow!("context.toml: {e}"))?;
-        let mut shapes: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut shapes: Vec<(crate::detect::Sig, Vec<usize>)> = Vec::new();
         let mut by_text: HashMap<String, Keyword> = HashMap::new();
         fn entry<'a>(m: &'a mut HashMap<String, Keyword>, t: &str) -> &'a mut Keyword {
             let key = crate::fold::Folded::new(t).text.to_ascii_lowercase();
@@ -368,10 +378,10 @@ impl RuleSet {
                     Some(Validator::by_name(v).ok_or_else(|| anyhow::anyhow!("{}: unknown validator {v}", r.id))?);
             }
             for s in &r.shapes {
-                validate_shape(s).map_err(|e| anyhow::anyhow!("{}: shape {s}: {e}", r.id))?;
-                match shapes.iter_mut().find(|(k, _)| k == s) {
+                let sig = crate::detect::Sig::parse(s).map_err(|e| anyhow::anyhow!("{}: shape {s}: {e}", r.id))?;
+                match shapes.iter_mut().find(|(k, _)| *k == sig) {
                     Some((_, v)) => v.push(i),
-                    None => shapes.push((s.clone(), vec![i])),
+                    None => shapes.push((sig, vec![i])),
                 }
             }
             for l in &r.labels {
@@ -402,12 +412,26 @@ impl RuleSet {
         }
         // Longer keywords first: with leftmost-first matching the longest label at a position wins.
         keywords.sort_by(|a, b| b.text.len().cmp(&a.text.len()).then(a.text.cmp(&b.text)));
-        // Too many keywords for the SIMD prefilter: a full DFA is the fastest automaton left.
-        let automaton = AhoCorasickBuilder::new()
+        // Walked, anchored, from the positions `KwScan` picks.
+        let automaton = aho_corasick::dfa::Builder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Anchored)
             .build(keywords.iter().map(|k| k.text.as_bytes()))?;
         let suffixes = context.negative.suffixes.clone();
+        let mut suffix_first = [false; 256];
+        for s in &suffixes {
+            if let Some(&f) = s.as_bytes().first() {
+                suffix_first[f as usize] = true;
+            }
+        }
+        let mut shape_slots = [0u8; 256];
+        let mut single_groups = [false; 64];
+        for (sig, _) in &shapes {
+            shape_slots[sig.slot()] = 1;
+            if let Some(len) = sig.single_group() {
+                single_groups[len] = true;
+            }
+        }
         let shares_shape = rules
             .iter()
             .map(|a| {
@@ -452,22 +476,30 @@ impl RuleSet {
         let loci_automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(loci.iter())?;
-        let topic_automaton = AhoCorasickBuilder::new()
+        let topic_automaton = aho_corasick::dfa::Builder::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Anchored)
             .build(topics.iter().map(|k| k.text.as_bytes()))?;
+        let kw_texts: Vec<&str> = keywords.iter().map(|k| k.text.as_str()).collect();
+        let topic_texts: Vec<&str> = topics.iter().map(|k| k.text.as_str()).collect();
+        let kwscan = crate::kwscan::KwScan::new([&kw_texts, &topic_texts]);
         Ok(RuleSet {
             rules,
             context,
             keywords,
             automaton,
             shapes,
+            shape_slots,
+            single_groups,
             shares_shape,
             suffixes,
+            suffix_first,
             version,
             persons,
             topics,
             topic_automaton,
+            kwscan,
+            magic_prefixes: OnceLock::new(),
             loci_automaton,
             loci,
             custom: None,
@@ -476,39 +508,19 @@ impl RuleSet {
 
     /// The rules that accept a shape signature.
     #[inline]
-    pub fn rules_for_shape(&self, sig: &str) -> Option<&[usize]> {
-        self.shapes.iter().find(|(k, _)| k == sig).map(|(_, v)| v.as_slice())
+    pub fn rules_for_shape(&self, sig: crate::detect::Sig) -> Option<&[usize]> {
+        // Most candidates have no rule: one table probe says so.
+        let slot = self.shape_slots[sig.slot()];
+        if slot == 0 {
+            return None;
+        }
+        self.shapes.iter().find(|(k, _)| *k == sig).map(|(_, v)| v.as_slice())
     }
 
     /// The index of the rule with this id.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.rules.iter().position(|r| r.id == id)
     }
-}
-
-/// Checks the shape syntax: groups of `A<n>`/`N<n>` joined by `-`, or `N1*<n>`.
-fn validate_shape(s: &str) -> Result<(), String> {
-    if let Some(n) = s.strip_prefix("N1*") {
-        return n.parse::<usize>().map(|_| ()).map_err(|e| e.to_string());
-    }
-    for group in s.split('-') {
-        let mut chars = group.chars().peekable();
-        if group.is_empty() {
-            return Err("empty group".into());
-        }
-        while let Some(c) = chars.next() {
-            if c != 'A' && c != 'N' {
-                return Err(format!("unexpected {c}"));
-            }
-            let mut digits = String::new();
-            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                digits.push(*d);
-                chars.next();
-            }
-            digits.parse::<usize>().map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -161,11 +161,32 @@ fn send(tx: &crossbeam_channel::Sender<Msg>, msg: Msg) {
 /// Reusable per-worker state.
 #[derive(Default)]
 pub struct Worker {
+    /// Buffers of the pieces of one batch (one per piece; a batch of a large plain-text file
+    /// has several, detected in parallel).
+    pieces: Vec<PieceWork>,
+}
+
+/// The buffers one piece is detected with.
+#[derive(Default)]
+struct PieceWork {
     scratch: Scratch,
     folded: Folded,
     detections: Vec<Detection>,
+    /// The tail of the previous piece (context) followed by this piece and its look-ahead.
     unit_text: String,
+    /// Characters of the tail and of the piece itself.
+    tail_chars: usize,
+    piece_chars: usize,
+    /// Findings, with lines counted from the piece start (line 0) and columns on line 0
+    /// counted from the piece start.
+    findings: Vec<Finding>,
+    /// Newlines in the piece, and characters after its last newline.
+    lines: u64,
+    last_col: u64,
 }
+
+/// Pieces of a plain-text file detected at once (per thread).
+const BATCH_PER_THREAD: usize = 2;
 
 fn build_globs(patterns: &[String]) -> anyhow::Result<GlobSet> {
     let mut b = GlobSetBuilder::new();
@@ -993,95 +1014,100 @@ pub fn scan_text(
     let mut line: u64 = 1;
     let mut col: u64 = 0; // characters before the piece on its line
     loop {
-        while !eof && pending.len() < PIECE + LOOKAHEAD {
-            match reader.read_text(&mut pending, PIECE) {
-                Ok(true) => {}
-                Ok(false) => eof = true,
-                Err(e) => {
-                    let kind = error_kind(&e);
-                    ctx.result.errors.push(ErrorRecord::new(
-                        shown,
-                        member.clone(),
-                        kind,
-                        format!("reading stopped at byte {}: {e}", reader.bytes_read),
-                    ));
-                    eof = true;
+        // Cut a batch of pieces: one for a structured format (its parser carries state from
+        // piece to piece), several for plain text, whose pieces are independent given their
+        // context tails.
+        let mut batch = 0;
+        let mut last = false;
+        loop {
+            while !eof && pending.len() < PIECE + LOOKAHEAD {
+                match reader.read_text(&mut pending, PIECE) {
+                    Ok(true) => {}
+                    Ok(false) => eof = true,
+                    Err(e) => {
+                        let kind = error_kind(&e);
+                        ctx.result.errors.push(ErrorRecord::new(
+                            shown,
+                            member.clone(),
+                            kind,
+                            format!("reading stopped at byte {}: {e}", reader.bytes_read),
+                        ));
+                        eof = true;
+                    }
                 }
             }
+            if pending.is_empty() {
+                last = true;
+                break;
+            }
+            let st = structure.get_or_insert_with(|| Structure::new(Format::guess(&name, &pending)));
+            let csv_quotes = matches!(st.format, Format::Csv(_)).then(|| st.csv_quote_parity());
+            let cut = if eof && pending.len() <= PIECE {
+                pending.len()
+            } else {
+                choose_cut(&pending, PIECE, csv_quotes)
+            };
+            let look_end = crate::fold::floor_boundary(&pending, (cut + LOOKAHEAD).min(pending.len()));
+            if w.pieces.len() <= batch {
+                w.pieces.push(PieceWork::default());
+            }
+            let pw = &mut w.pieces[batch];
+            batch += 1;
+            pw.unit_text.clear();
+            pw.unit_text.push_str(&tail);
+            pw.unit_text.push_str(&pending[..look_end]);
+            pw.tail_chars = chars(tail.as_bytes()) as usize;
+            pw.piece_chars = chars(&pending.as_bytes()[..cut]) as usize;
+            // Keep the end of this piece as context for the next.
+            let piece = &pending[..cut];
+            let keep = crate::fold::floor_boundary(piece, piece.len().saturating_sub(CONTEXT_TAIL));
+            let new_tail = if piece.len() >= CONTEXT_TAIL {
+                piece[keep..].to_string()
+            } else {
+                format!("{tail}{piece}")
+            };
+            tail = new_tail[crate::fold::floor_boundary(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..]
+                .to_string();
+            pending.drain(..cut);
+            let threads = rayon::current_num_threads().max(1);
+            if st.is_structured() || st.format != Format::Text || batch >= threads * BATCH_PER_THREAD {
+                break;
+            }
         }
-        if pending.is_empty() {
+        if batch == 0 {
             break;
         }
-        let st = structure.get_or_insert_with(|| Structure::new(Format::guess(&name, &pending)));
-        let csv_quotes = matches!(st.format, Format::Csv(_)).then(|| st.csv_quote_parity());
-        let cut = if eof && pending.len() <= PIECE {
-            pending.len()
+        let Some(st) = structure.as_mut() else { break };
+        let run = |pw: &mut PieceWork, st: Option<&mut Structure>| {
+            detect_piece(rules, cfg, shown, &member, pw, st);
+        };
+        if batch == 1 {
+            run(&mut w.pieces[0], Some(st));
         } else {
-            choose_cut(&pending, PIECE, csv_quotes)
-        };
-        let look_end = crate::fold::floor_boundary(&pending, (cut + LOOKAHEAD).min(pending.len()));
-        w.unit_text.clear();
-        w.unit_text.push_str(&tail);
-        w.unit_text.push_str(&pending[..look_end]);
-        w.folded.fold_into(&w.unit_text);
-        let tail_chars = tail.chars().count();
-        let piece_chars = pending[..cut].chars().count();
-        let (scan_from, scan_end) = char_offsets(&w.folded.text, tail_chars, tail_chars + piece_chars);
-        st.parse(rules, &w.folded.text[..scan_end], scan_from);
-        let unit = Unit {
-            folded: &w.folded,
-            scan_from,
-            cells: &st.cells,
-            fields: &st.fields,
-            structured: st.is_structured(),
-        };
-        w.detections.clear();
-        detect::detect(rules, &unit, &mut w.scratch, &mut w.detections);
-        w.detections.retain(|d| d.start < scan_end);
-        w.detections.sort_by_key(|d| d.start);
-        // Line and column of each detection, counted from the piece start.
-        let t = w.folded.text.as_bytes();
-        let mut pos = scan_from;
-        let (mut l, mut c) = (line, col);
-        let marked = !w.detections.is_empty() && crate::accept::has_inline_mark(&w.folded.text);
-        for d in w.detections.drain(..) {
-            if d.confidence < cfg.min_confidence {
-                continue;
-            }
-            advance(&t[pos..d.start], &mut l, &mut c);
-            pos = d.start;
-            let mut f = make_finding(
-                rules,
-                cfg,
-                &w.folded,
-                &w.unit_text,
-                &st.fields,
-                &d,
-                shown,
-                &member,
-                l,
-                c + 1,
-            );
-            if marked && crate::accept::inline_allowed(&w.folded.text, d.start, d.end, &f.rule) {
-                f.evidence.push("allow:inline".into());
-            }
-            ctx.result.findings.push(f);
+            // Plain text: nothing to parse, the pieces go to the pool's threads.
+            w.pieces[..batch].par_iter_mut().for_each(|pw| run(pw, None));
         }
-        advance(&t[pos..scan_end], &mut l, &mut c);
-        line = l;
-        col = c;
-        // Keep the end of this piece as context for the next.
-        let piece = &pending[..cut];
-        let keep = crate::fold::floor_boundary(piece, piece.len().saturating_sub(CONTEXT_TAIL));
-        let new_tail = if piece.len() >= CONTEXT_TAIL {
-            piece[keep..].to_string()
-        } else {
-            format!("{tail}{piece}")
-        };
-        tail =
-            new_tail[crate::fold::floor_boundary(&new_tail, new_tail.len().saturating_sub(CONTEXT_TAIL))..].to_string();
-        pending.drain(..cut);
-        ctx.flush();
+        for pw in &mut w.pieces[..batch] {
+            for mut f in pw.findings.drain(..) {
+                if let (Some(l), Some(c)) = (f.line.as_mut(), f.column.as_mut()) {
+                    if *l == 0 {
+                        *c += col;
+                    }
+                    *l += line;
+                }
+                ctx.result.findings.push(f);
+            }
+            if pw.lines == 0 {
+                col += pw.last_col;
+            } else {
+                col = pw.last_col;
+            }
+            line += pw.lines;
+            ctx.flush();
+        }
+        if last {
+            break;
+        }
     }
     ctx.result.bytes += reader.bytes_read;
     if reader.malformed > 0 {
@@ -1098,6 +1124,66 @@ pub fn scan_text(
     }
 }
 
+/// Folds and detects one piece (`pw.unit_text`), leaving its findings in `pw.findings` with
+/// lines and columns relative to the piece start. `st` parses a structured format.
+fn detect_piece(
+    rules: &RuleSet,
+    cfg: &ScanConfig,
+    shown: &str,
+    member: &Option<Vec<String>>,
+    pw: &mut PieceWork,
+    st: Option<&mut Structure>,
+) {
+    pw.folded.fold_into(&pw.unit_text);
+    let (scan_from, scan_end) = char_offsets(&pw.folded.text, pw.tail_chars, pw.tail_chars + pw.piece_chars);
+    let mut plain = Structure::new(Format::Text);
+    let st = st.unwrap_or(&mut plain);
+    st.parse(rules, &pw.folded.text[..scan_end], scan_from);
+    let unit = Unit {
+        folded: &pw.folded,
+        scan_from,
+        cells: &st.cells,
+        fields: &st.fields,
+        structured: st.is_structured(),
+    };
+    pw.detections.clear();
+    detect::detect(rules, &unit, &mut pw.scratch, &mut pw.detections);
+    pw.detections.retain(|d| d.start < scan_end);
+    pw.detections.sort_by_key(|d| d.start);
+    // Line and column of each detection, counted from the piece start.
+    let t = pw.folded.text.as_bytes();
+    let mut pos = scan_from;
+    let (mut l, mut c) = (0, 0);
+    let marked = !pw.detections.is_empty() && crate::accept::has_inline_mark(&pw.folded.text);
+    pw.findings.clear();
+    for d in pw.detections.drain(..) {
+        if d.confidence < cfg.min_confidence {
+            continue;
+        }
+        advance(&t[pos..d.start], &mut l, &mut c);
+        pos = d.start;
+        let mut f = make_finding(
+            rules,
+            cfg,
+            &pw.folded,
+            &pw.unit_text,
+            &st.fields,
+            &d,
+            shown,
+            member,
+            l,
+            c + 1,
+        );
+        if marked && crate::accept::inline_allowed(&pw.folded.text, d.start, d.end, &f.rule) {
+            f.evidence.push("allow:inline".into());
+        }
+        pw.findings.push(f);
+    }
+    advance(&t[pos..scan_end], &mut l, &mut c);
+    pw.lines = l;
+    pw.last_col = c;
+}
+
 /// Moves a (line, column) position over `bytes`.
 fn advance(bytes: &[u8], line: &mut u64, col: &mut u64) {
     match memchr::memrchr(b'\n', bytes) {
@@ -1110,23 +1196,39 @@ fn advance(bytes: &[u8], line: &mut u64, col: &mut u64) {
 }
 
 fn chars(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count() as u64
+    crate::detect::chars(b) as u64
 }
 
 /// Byte offsets of the `a`-th and `b`-th characters of `s`.
 fn char_offsets(s: &str, a: usize, b: usize) -> (usize, usize) {
-    let mut ia = s.len();
-    let mut ib = s.len();
-    for (k, (i, _)) in s.char_indices().enumerate() {
-        if k == a {
-            ia = i;
-        }
-        if k == b {
-            ib = i;
+    let ia = char_to_byte(s.as_bytes(), 0, a);
+    let ib = ia + char_to_byte(&s.as_bytes()[ia..], 0, b - a.min(b));
+    (ia.min(ib), ib)
+}
+
+/// The byte offset of the `n`-th character of `b` counted from byte `from` (`b.len()` if
+/// there are fewer): whole 64-byte blocks are counted at once.
+fn char_to_byte(b: &[u8], mut from: usize, mut n: usize) -> usize {
+    const BLOCK: usize = 64;
+    while from + BLOCK <= b.len() {
+        // A block is skipped whole only if the character after it still starts a later one.
+        let c = crate::detect::chars(&b[from..from + BLOCK]);
+        if c >= n {
             break;
         }
+        n -= c;
+        from += BLOCK;
     }
-    (ia.min(ib), ib)
+    let mut k = 0;
+    for (i, &c) in b[from..].iter().enumerate() {
+        if (c & 0xC0) != 0x80 {
+            if k == n {
+                return from + i;
+            }
+            k += 1;
+        }
+    }
+    b.len()
 }
 
 /// Where to end a piece of at most `limit` bytes: after the last newline (outside CSV quotes),

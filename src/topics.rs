@@ -23,25 +23,37 @@ pub struct TopicHit {
 
 /// Topic keyword hits over lower-cased folded text; ASCII keywords only at a word start.
 pub fn topic_hits(rules: &RuleSet, lower: &str) -> Vec<TopicHit> {
+    let (mut kw, mut topics) = (Vec::new(), Vec::new());
+    rules.kwscan.find_all(
+        [&rules.automaton, &rules.topic_automaton],
+        lower,
+        [&mut kw, &mut topics],
+    );
+    topic_filter(rules, lower, &topics).collect()
+}
+
+/// The topic keywords among the raw hits of [`RuleSet::topic_automaton`].
+pub fn topic_filter<'a>(
+    rules: &'a RuleSet,
+    lower: &'a str,
+    raw: &'a [crate::kwscan::RawHit],
+) -> impl Iterator<Item = TopicHit> + 'a {
     let b = lower.as_bytes();
-    rules
-        .topic_automaton
-        .find_iter(lower)
-        .filter(|m| {
-            let kw = &rules.topics[m.pattern().as_usize()];
-            !kw.ascii || m.start() == 0 || !b[m.start() - 1].is_ascii_alphanumeric()
+    raw.iter()
+        .filter(move |m| {
+            let kw = &rules.topics[m.pattern];
+            !kw.ascii || m.start == 0 || !b[m.start - 1].is_ascii_alphanumeric()
         })
-        .filter(|m| {
+        .filter(move |m| {
             // ASCII words end at a word end too (`race` is not `racetrack`).
-            let kw = &rules.topics[m.pattern().as_usize()];
-            !kw.ascii || m.end() == b.len() || !b[m.end()].is_ascii_alphabetic() || kw.text.ends_with(' ')
+            let kw = &rules.topics[m.pattern];
+            !kw.ascii || m.end == b.len() || !b[m.end].is_ascii_alphabetic() || kw.text.ends_with(' ')
         })
         .map(|m| TopicHit {
-            start: m.start(),
-            end: m.end(),
-            kw: m.pattern().as_usize(),
+            start: m.start,
+            end: m.end,
+            kw: m.pattern,
         })
-        .collect()
 }
 
 /// The cells of `cl`'s record (contiguous in `cells`).
@@ -120,7 +132,7 @@ fn push(
 }
 
 /// Finds sensitive and biometric data in `unit` (`lower` is its ASCII-lower-cased text).
-pub fn detect_topics(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<Detection>) {
+pub fn detect_topics(rules: &RuleSet, unit: &Unit, lower: &str, hits: &[TopicHit], out: &mut Vec<Detection>) {
     let text = unit.folded.text.as_str();
     let codes: Vec<(usize, usize)> = out
         .iter()
@@ -129,8 +141,7 @@ pub fn detect_topics(rules: &RuleSet, unit: &Unit, lower: &str, out: &mut Vec<De
         .collect();
     sensitive_cells(rules, unit, out);
     biometric_cells(rules, unit, out);
-    let hits = topic_hits(rules, lower);
-    sensitive_text(rules, unit, &hits, &codes, out);
+    sensitive_text(rules, unit, hits, &codes, out);
     magic_in_text(rules, unit, out);
     if unit.scan_from == 0 {
         genome_files(rules, text, out);
@@ -477,11 +488,35 @@ fn biometric_cells(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
 }
 
 /// Base64 (or hex) templates with a standard record's magic, wherever they are.
+/// The base64 prefixes of every biometric magic of at least 3 bytes, in one automaton (cached
+/// per rule set).
+fn magic_prefixes(rules: &RuleSet) -> &aho_corasick::AhoCorasick {
+    rules.magic_prefixes.get_or_init(|| {
+        let prefixes: Vec<String> = rules
+            .rules
+            .iter()
+            .filter(|r| r.kind == Kind::Biometric)
+            .flat_map(|r| r.magic.iter())
+            .map(|m| m.as_bytes())
+            .filter(|mb| mb.len() >= 3)
+            .map(|mb| base64_encode(mb)[..mb.len() * 8 / 6].to_string())
+            .collect();
+        aho_corasick::AhoCorasickBuilder::new()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(&prefixes)
+            .expect("base64 prefixes are plain literals")
+    })
+}
+
 fn magic_in_text(rules: &RuleSet, unit: &Unit, out: &mut Vec<Detection>) {
     let t = &rules.context.topics;
     let text = unit.folded.text.as_str();
     let b = text.as_bytes();
     let is_b64 = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=' | b'-' | b'_');
+    // One pass says whether any magic's base64 prefix occurs at all (it seldom does).
+    if !magic_prefixes(rules).is_match(&b[unit.scan_from..]) {
+        return;
+    }
     for (ri, r) in rules.rules.iter().enumerate() {
         if r.kind != Kind::Biometric {
             continue;

@@ -324,6 +324,19 @@ fn bad_definitions_exit_2_with_a_clear_message() {
             rule("", "custom.x", r"\bE\d{6}\b"),
             vec!["custom.x", "Unicode word boundary", "(?-u:\\b)"],
         ),
+        // Every spelling of a Unicode word boundary, also inside an ASCII group.
+        (
+            rule("", "custom.x", r"E\d{6}\B"),
+            vec!["custom.x", "Unicode word boundary", "(?-u:\\b)"],
+        ),
+        (
+            rule("", "custom.x", r"\b{start}E\d{6}"),
+            vec!["custom.x", "Unicode word boundary", "(?-u:\\b)"],
+        ),
+        (
+            rule("", "custom.x", r"(?-u:(?u:\<)E\d{6})"),
+            vec!["custom.x", "Unicode word boundary", "(?-u:\\b)"],
+        ),
         (rule("", "custom.x", r"E?\d*"), vec!["custom.x", "empty string"]),
         (
             rule("category = \"secret\"", "custom.x", ok_re),
