@@ -781,15 +781,6 @@ impl CharIndex {
         let k = p / Self::BLOCK;
         self.before[k] as usize + chars(&b[k * Self::BLOCK..p])
     }
-
-    /// Characters in `b[x..y]`.
-    pub fn between(&self, b: &[u8], x: usize, y: usize) -> usize {
-        if y - x <= 2 * Self::BLOCK {
-            chars(&b[x..y])
-        } else {
-            self.at(b, y) - self.at(b, x)
-        }
-    }
 }
 
 /// Where a label came from; turned into evidence text only for reported detections.
